@@ -1,0 +1,197 @@
+"""fbt, the feedback build tool: rated chat replies in, fine-tuning data out.
+
+Parse, call one engine function, print. Engine errors become exit codes in Cli.invoke."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+import engine
+from engine.report import summarize, tabulate
+from exporters import EXPORTERS
+
+
+class Cli(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except engine.EngineError as e:
+            error = click.ClickException(str(e))
+            error.exit_code = e.exit_code  # 2 for misuse of the command line, 1 for any other failure
+            raise error from e
+
+
+class SpreadFormats(click.Command):
+    """Accept the original script's `--format json alpaca` by rewriting it to repeated options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, spread_option(args, "--format"))
+
+
+def spread_option(args: list[str], option: str) -> list[str]:
+    """
+    >>> spread_option(["--format", "json", "alpaca", "--min-rating", "5"], "--format")
+    ['--format', 'json', '--format', 'alpaca', '--min-rating', '5']
+    """
+    out: list[str] = []
+    taking = pending = False
+    for arg in args:
+        if taking and not arg.startswith("-"):
+            out += [option, arg]
+            pending = False
+            continue
+        if pending:
+            out.append(option)  # `--format` with no value: let click say so
+        taking = pending = arg == option
+        if not taking:
+            out.append(arg)
+    return out + [option] * pending
+
+
+def parse_var(ctx, param, items):
+    given = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}")
+        given.append(engine.GivenVar(name.strip(), value, "--var"))
+    return given
+
+
+def parse_vars(ctx, param, text):
+    if text is None:
+        return []
+    try:
+        values = json.loads(text)
+    except ValueError as e:
+        raise click.BadParameter(f"expected a JSON object, e.g. '{{\"min_rating\": 5}}' ({e})")
+    if not isinstance(values, dict):
+        raise click.BadParameter("expected a JSON object, e.g. '{\"min_rating\": 5}'")
+    return [engine.GivenVar(k, v, "--vars", is_text=False) for k, v in values.items()]
+
+
+SHORTHANDS = {"min_rating": "--min-rating", "model_name": "--model-name",
+              "feedback_file": "--feedback-file", "output_dir": "--output-dir"}
+
+
+def var_options(command):
+    """--var, --vars and the original script's flags, each a shorthand for a var."""
+    for name, flag in reversed(SHORTHANDS.items()):
+        command = click.option(flag, name, metavar="VALUE", help=f"Shorthand for --var {name}=VALUE")(command)
+    command = click.option("--vars", "vars_json", callback=parse_vars, metavar="JSON",
+                           help="Vars as a JSON object, e.g. '{\"min_rating\": 5}'")(command)
+    return click.option("--var", "var_items", multiple=True, callback=parse_var, metavar="KEY=VALUE",
+                        help="Set a var (repeatable); VALUE is read as JSON, else as text")(command)
+
+
+def load(ctx: click.Context, options: dict, formats: tuple[str, ...] = ()) -> engine.Project:
+    given = options.pop("vars_json") + options.pop("var_items")
+    given += [engine.GivenVar(name, options.pop(name), flag)
+              for name, flag in SHORTHANDS.items() if options.get(name) is not None]
+    if formats:
+        given.append(engine.GivenVar("formats", list(formats), "--format", is_text=False))
+    return engine.load_project(ctx.obj or Path.cwd(), given)
+
+
+def progress_printer(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    return lambda message: click.echo(message, err=True)
+
+
+@click.group(cls=Cli)
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The project folder (default: the nearest one with [tool.fbt] in pyproject.toml)")
+@click.version_option("0.1.0", prog_name="fbt")
+@click.pass_context
+def cli(ctx, project_dir):
+    "fbt: turn rated chat replies into fine-tuning data with SQL models in DuckDB."
+    ctx.obj = project_dir
+
+
+@cli.command(cls=SpreadFormats)
+@var_options
+@click.option("--format", "formats", multiple=True, type=click.Choice(sorted(EXPORTERS)),
+              help="Formats to write (default: json jsonl alpaca); `--format json alpaca` works")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr")
+@click.pass_context
+def build(ctx, formats, quiet, **options):
+    """Run every model, check the data, and write the training files.
+
+    \b
+    Example:
+      python cli.py build --min-rating 5 --format json alpaca --output-dir ./training_data_v2
+    """
+    project = load(ctx, options, formats)
+    result = engine.build(project, progress=progress_printer(quiet))
+    click.echo("\n".join(summarize(result, project.show)))
+
+
+@cli.command()
+@var_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr")
+@click.pass_context
+def run(ctx, quiet, **options):
+    "Run the models into the database only (no data tests, no files)."
+    project = load(ctx, options)
+    result = engine.run(project, progress=progress_printer(quiet))
+    click.echo("\n".join(summarize(result, project.show)))
+
+
+@cli.command()
+@var_options
+@click.pass_context
+def test(ctx, **options):
+    "Run the data tests against the last built database; exit 1 if any fails."
+    results = engine.test(load(ctx, options))
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'} {r.test.name}" +
+                   ("" if r.passed else f": {r.failures} failing row(s)"))
+    if not all(r.passed for r in results):
+        raise engine.EngineError(f"{sum(not r.passed for r in results)} of {len(results)} data tests failed")
+
+
+@cli.command("compile")
+@click.argument("models", nargs=-1)
+@var_options
+@click.pass_context
+def compile_(ctx, models, **options):
+    "Print the SQL of the named models (all when none is named) as rendered with the current vars."
+    compiled = engine.compile_models(load(ctx, options))
+    unknown = [m for m in models if m not in compiled]
+    if unknown:
+        raise engine.UsageError(f"No model named {', '.join(unknown)}; models: {', '.join(compiled)}")
+    for name in models or compiled:
+        click.echo(f"-- {name}\n{compiled[name].sql.strip()}\n")
+
+
+@cli.command("ls")
+@click.pass_context
+def ls(ctx):
+    "List the models in build order, with the models each depends on."
+    for name, model in engine.compile_models(engine.load_project(ctx.obj or Path.cwd())).items():
+        deps = ", ".join(model.refs) or "-"
+        exports = f"  exports: {', '.join(model.exports)}" if model.exports else ""
+        click.echo(f"{name}  <- {deps}{exports}")
+
+
+@cli.command()
+@click.argument("sql")
+@click.pass_context
+def query(ctx, sql):
+    """Run read-only SQL on the database the last build left, and print a table.
+
+    \b
+    Example:
+      python cli.py query "select model_name, avg(rating) from stg_feedback group by 1"
+    """
+    columns, rows = engine.run_query(engine.load_project(ctx.obj or Path.cwd()), sql)
+    click.echo(tabulate(columns, rows) if columns else "ok")
+
+
+if __name__ == "__main__":
+    cli()

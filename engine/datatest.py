@@ -1,0 +1,88 @@
+"""Data tests, dbt style: generic ones declared in a model's config(tests=...) and rendered by the
+test_* macros, singular ones as SQL files in models/tests/. Each is a query for failing rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import CompileError
+from .render import Relation, Rendered, Renderer, quote_identifier
+from .runner import duckdb_errors
+from .vars import suggest
+
+if TYPE_CHECKING:
+    import duckdb
+
+SAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class DataTest:
+    name: str          # unique_training_samples_feedback_id
+    where: str         # the file that declares it
+    sql: str
+
+
+@dataclass(frozen=True)
+class TestResult:
+    test: DataTest
+    failures: int
+    columns: list[str]
+    sample: list[tuple]
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0
+
+
+def collect_tests(renderer: Renderer, models: dict[str, Rendered]) -> list[DataTest]:
+    """Every data test of the project, generic ones first, in model order."""
+    tests = []
+    for model in models.values():
+        where = renderer.project.show(model.path)
+        for column, declared in model.config.get("tests", {}).items():
+            for item in declared:
+                name, args = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+                args = args if isinstance(args, dict) else {"values": args}
+                macro = renderer.env.globals.get(f"test_{name}")
+                if macro is None:
+                    known = [g[5:] for g in renderer.env.globals if g.startswith("test_")]
+                    raise CompileError(f"{where}: config(tests=...) names an unknown test '{name}'."
+                                       f"{suggest(name, known)} Define macro test_{name} in macros/")
+                try:
+                    sql = macro(Relation(model.name), quote_identifier(column), **args)
+                except TypeError as e:
+                    raise CompileError(f"{where}: test '{name}' on {column}: {e}") from e
+                tests.append(DataTest(f"{name}_{model.name}_{column}", where, str(sql)))
+    for sql_file in renderer.project.data_tests.values():
+        rendered = renderer.render(sql_file)
+        tests.append(DataTest(sql_file.name, renderer.project.show(sql_file.path), rendered.sql))
+    return tests
+
+
+def run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> TestResult:
+    with duckdb_errors(test.where):
+        failures = con.execute(f"SELECT count(*) FROM (\n{test.sql}\n)").fetchone()[0]
+        cursor = con.execute(f"SELECT * FROM (\n{test.sql}\n) LIMIT {SAMPLE_ROWS}")
+        return TestResult(test, int(failures), [d[0] for d in cursor.description], cursor.fetchall())
+
+
+def describe_failure(result: TestResult) -> str:
+    """One line: the test, how many rows fail, and a sample of them."""
+    sample = "; ".join(
+        ", ".join(f"{c}={shorten(v)}" for c, v in zip(result.columns, row))
+        for row in result.sample[:3])
+    return (f"data test {result.test.name} ({result.test.where}) failed: {result.failures} "
+            f"failing row(s), e.g. {sample}")
+
+
+
+
+def shorten(value: Any, width: int = 60) -> str:
+    """
+    >>> shorten("x" * 100, 10)
+    "'xxxxxxx…"
+    """
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "…"

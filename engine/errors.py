@@ -1,0 +1,57 @@
+"""One hierarchy for every problem a user can fix; cli.py turns it into exit codes in one place."""
+
+
+class EngineError(Exception):
+    "A problem the user can fix; the CLI prints it on one line without a traceback (exit 1)"
+
+    exit_code = 1
+
+
+class UsageError(EngineError):
+    "The command line asked for something that cannot be (exit 2)"
+
+    exit_code = 2
+
+
+class VarError(UsageError):
+    "A var is unknown or its value does not fit the type declared in pyproject.toml"
+
+
+class ProjectError(EngineError):
+    "pyproject.toml, models/ or macros/ missing or unreadable"
+
+
+class CompileError(EngineError):
+    "A model's Jinja failed: undefined var(), unknown ref(), bad macro, bad config()"
+
+
+class CycleError(CompileError):
+    "Models depend on each other in a loop"
+
+
+class SourceError(EngineError):
+    "The feedback log is missing, empty or not a JSON array of records"
+
+
+class ModelRunError(EngineError):
+    "DuckDB rejected a model's compiled SQL"
+
+
+class DataTestError(EngineError):
+    "A data test found failing rows; nothing was exported"
+
+
+class AccountingError(EngineError):
+    "Records were lost or made up between the models; nothing was exported"
+
+
+class ExportError(EngineError):
+    "Rows could not be shaped into the requested format or written"
+
+
+class LockError(EngineError):
+    "Another build holds the project's lock"
+
+
+class DatabaseError(EngineError):
+    "The database file is missing or cannot be read"

@@ -1,0 +1,105 @@
+"""Exports: each requested format written from its model into a staging folder inside output_dir,
+then moved over its target only when every file is complete."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from exporters import Exporter, UnknownExporterError, get_exporter
+
+from .errors import CompileError, ExportError, VarError
+from .render import Rendered, quote_identifier
+from .runner import columns_of, fetch_rows
+
+if TYPE_CHECKING:
+    import duckdb
+
+STAGING_PREFIX = ".fbt-staging-"
+
+
+@dataclass(frozen=True)
+class Export:
+    """One file to write: a format, the model that feeds it, and where it goes."""
+
+    exporter: Exporter
+    model: Rendered
+    path: Path
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: str
+    model: str
+    path: Path
+    rows: int
+
+
+def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Path,
+                 model_name: str) -> list[Export]:
+    """Match each requested format to the one model whose config(export=...) names it."""
+    feeds: dict[str, Rendered] = {}
+    for model in models.values():
+        for name in model.exports:
+            try:
+                get_exporter(name)
+            except UnknownExporterError as e:
+                raise CompileError(f"{model.path.name}: config(export=...): {e}") from e
+            if name in feeds:
+                raise CompileError(f"Both {feeds[name].path.name} and {model.path.name} export "
+                                   f"'{name}'; keep it in one model's config(export=...)")
+            feeds[name] = model
+    plan = []
+    for name in dict.fromkeys(formats):
+        try:
+            exporter = get_exporter(name)
+        except UnknownExporterError as e:
+            raise VarError(f"var 'formats': {e}") from e
+        if name not in feeds:
+            raise CompileError(f"No model exports '{name}'; add it to a model's config(export=[...])")
+        path = output_dir / exporter.target(model_name)
+        if path.parent != output_dir:
+            raise ExportError(f"{path}: would be written outside {output_dir}; choose another model name")
+        plan.append(Export(exporter, feeds[name], path))
+    return plan
+
+
+def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
+                  show=str) -> list[ExportResult]:
+    """Write every planned file into staging; nothing outside it is touched."""
+    staging.mkdir(parents=True)
+    results = []
+    for item in plan:
+        available = columns_of(con, item.model.name)
+        missing = [f for f in item.exporter.fields if f not in available]
+        if missing:
+            raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
+                              f" model '{item.model.name}' ({show(item.model.path)}) returns "
+                              f"{', '.join(available)}: add {', '.join(missing)}")
+        rendered = ", ".join(f"to_json({quote_identifier(f)})" for f in item.exporter.fields)
+        order = " ORDER BY position" if "position" in available else ""
+        sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{order}"
+        staged = staging / item.path.name
+        with staged.open("w", encoding="utf-8", newline="\n") as out:
+            rows = item.exporter.write(fetch_rows(con, sql, show(item.model.path)), out)
+            out.flush()
+            os.fsync(out.fileno())
+        results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows))
+    return results
+
+
+def commit_exports(staging: Path, results: list[ExportResult]) -> None:
+    """Move each staged file over its target (os.replace: each file is old or new, never half)."""
+    for result in results:
+        os.replace(staging / result.path.name, result.path)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def clear_stale_staging(output_dir: Path) -> None:
+    """Remove staging folders left by a killed build (called under the build lock)."""
+    if output_dir.is_dir():
+        for folder in output_dir.glob(STAGING_PREFIX + "*"):
+            shutil.rmtree(folder, ignore_errors=True)

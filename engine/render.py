@@ -1,0 +1,164 @@
+"""Jinja rendering of models and data tests: ref(), source(), var(), config(), literal() and the macros."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import CompileError, EngineError
+from .project import Project, SqlFile
+from .vars import Literal, sql_literal, suggest
+
+MACROS = SqlFile("__macros__", Path("macros"), "")
+CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None}
+
+
+@dataclass
+class Rendered:
+    """A model or data test after Jinja: its SQL and what it asked for."""
+
+    name: str
+    path: Path
+    sql: str = ""
+    refs: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def materialized(self) -> str:
+        return self.config.get("materialized", "table")
+
+    @property
+    def exports(self) -> list[str]:
+        export = self.config.get("export", [])
+        return [export] if isinstance(export, str) else list(export)
+
+
+class Relation:
+    """What ref() returns: prints as the quoted table name."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self) -> str:
+        return quote_identifier(self.name)
+
+
+def quote_identifier(name: str) -> str:
+    """
+    >>> quote_identifier('stg_feedback'), quote_identifier('a"b')
+    ('"stg_feedback"', '"a""b"')
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Renderer:
+    """One Jinja environment per project; the macros are compiled once, into one module, so that a
+    macro may call a macro of another file."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self.current: Rendered | None = None
+        self.env = jinja2.Environment(
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+            loader=jinja2.FunctionLoader(self._load),
+        )
+        self.env.filters["literal"] = sql_literal
+        self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
+                                literal=sql_literal, quote_identifier=quote_identifier)
+        self._macro_files = self.project.macros
+        macros = self._compile(MACROS, "__macros__")
+        module = macros.make_module()
+        self.env.globals.update({name: getattr(module, name) for name in dir(module)
+                                 if not name.startswith("_")})
+
+    def _load(self, name: str):
+        if name == "__macros__":
+            return "\n".join(f.text for f in self._macro_files), "__macros__", lambda: True
+        return None
+
+    def _compile(self, sql_file: SqlFile, name: str | None = None) -> jinja2.Template:
+        try:
+            if name:
+                return self.env.get_template(name)
+            return self.env.from_string(sql_file.text)
+        except jinja2.TemplateSyntaxError as e:
+            raise CompileError(f"{self.locate(sql_file, e.lineno)}: {e.message}; fix the Jinja") from e
+
+    def locate(self, sql_file: SqlFile, line: int | None) -> str:
+        """file:line for a line of a model, or of the macros module (mapped back to its file)."""
+        if sql_file is MACROS and line:
+            for macro_file in self._macro_files:
+                count = macro_file.text.count("\n") + 1
+                if line <= count:
+                    return f"{self.project.show(macro_file.path)}:{line}"
+                line -= count
+        return f"{self.project.show(sql_file.path)}" + (f":{line}" if line else "")
+
+    def render(self, sql_file: SqlFile) -> Rendered:
+        """Render a model or data test, recording its refs, sources and config."""
+        self.current = rendered = Rendered(sql_file.name, sql_file.path)
+        template = self._compile(sql_file)
+        try:
+            rendered.sql = template.render()
+        except (jinja2.TemplateError, EngineError, TypeError, ValueError) as e:
+            in_macros, line = template_line(e)
+            where = self.locate(MACROS if in_macros else sql_file, line)
+            message = e.message if isinstance(e, jinja2.TemplateError) else str(e)
+            raise CompileError(f"{where}: {message}") from e
+        finally:
+            self.current = None
+        return rendered
+
+    # The functions a model calls
+    def ref(self, name: str) -> Relation:
+        if name not in self.project.models:
+            raise CompileError(f"ref('{name}') names no model in models/."
+                               f"{suggest(name, self.project.models)}")
+        if self.current is not None and name not in self.current.refs:
+            self.current.refs.append(name)
+        return Relation(name)
+
+    def source(self, name: str) -> str:
+        if name not in self.project.sources:
+            raise CompileError(f"source('{name}') is not declared in pyproject.toml [tool.fbt.sources]."
+                               f"{suggest(name, self.project.sources)}")
+        if self.current is not None and name not in self.current.sources:
+            self.current.sources.append(name)
+        return sql_literal(str(self.source_path(name)))
+
+    def source_path(self, name: str) -> Path:
+        return self.project.path(self.project.vars[self.project.sources[name]])
+
+    def var(self, name: str) -> Literal:
+        if name not in self.project.vars:
+            raise CompileError(f"var('{name}') is not declared in pyproject.toml [tool.fbt.vars]."
+                               f"{suggest(name, self.project.vars)} Declare it there with its default")
+        return Literal(self.project.vars[name])
+
+    def config(self, **settings: Any) -> str:
+        for key, value in settings.items():
+            if key not in CONFIG_KEYS:
+                raise CompileError(f"config({key}=...) is not a setting.{suggest(key, CONFIG_KEYS)}"
+                                   f" Settings: {', '.join(CONFIG_KEYS)}")
+            allowed = CONFIG_KEYS[key]
+            if allowed and value not in allowed:
+                raise CompileError(f"config({key}={value!r}): expected one of {', '.join(allowed)}")
+        if self.current is not None:
+            self.current.config.update(settings)
+        return ""
+
+
+def template_line(error: BaseException) -> tuple[bool, int | None]:
+    """(in the macros?, line) where an error was raised, from the traceback Jinja rewrites."""
+    found: tuple[bool, int | None] = (False, None)
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in ("<template>", "__macros__"):
+            found = (filename == "__macros__", tb.tb_lineno)
+        tb = tb.tb_next
+    return found

@@ -1,0 +1,79 @@
+"""Text for people: the build summary and query results as an aligned table."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from .build import BuildResult
+
+
+def summarize(result: BuildResult, show=str) -> list[str]:
+    """The build summary: accounting, files written, average rating, samples per model."""
+    lines = [f"{m.name}: {m.rows} rows ({m.seconds:.2f}s)" for m in result.models]
+    if result.tests:
+        passed = sum(t.passed for t in result.tests)
+        lines.append(f"data tests: {passed} of {len(result.tests)} passed")
+    a = result.accounting
+    if a:
+        reasons = ", ".join(f"{k} {v}" for k, v in a.rejected_by_reason.items())
+        excluded = sum(a.excluded_by.values())
+        lines += [
+            f"records read: {a.read} = rejected {a.rejected} + valid {a.valid}",
+            f"  rejected by reason: {reasons or 'none'}",
+            f"valid: {a.valid} = exported {a.exported} + excluded {excluded}"
+            + (f" ({', '.join(f'{k} {v}' for k, v in a.excluded_by.items())})" if excluded else ""),
+        ]
+    for export in result.exports:
+        lines.append(f"wrote {export.rows} samples to {show(export.path)}")
+    if a and result.command == "build":
+        if a.exported:
+            lines.append(f"total samples: {a.exported}, average rating: {a.average_rating:.2f}")
+            lines += [f"  {model}: {count}" for model, count in a.samples_per_model.items()]
+        else:
+            lines.append("no samples matched: the files written are valid and empty")
+    lines.append(f"done in {result.seconds:.2f}s; figures in {show(result.run_results)}")
+    return lines
+
+
+def width(text: str) -> int:
+    """Columns a text takes in a terminal: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def tabulate(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
+    """Rows as an aligned text table, long cells cut to max_width, NULL for None.
+
+    >>> print(tabulate(["model", "n"], [("甄嬛", 2), (None, 10)]))
+    model | n
+    ----- | --
+    甄嬛  | 2
+    NULL  | 10
+    """
+    def cell(value: Any) -> str:
+        return clip("NULL" if value is None else str(value).replace("\n", "\\n"), max_width)
+
+    table = [list(map(str, columns))] + [[cell(v) for v in row] for row in rows]
+    widths = [max(width(r[i]) for r in table) for i in range(len(columns))]
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([line(table[0]), line(["-" * w for w in widths])] + [line(r) for r in table[1:]])
+
+
+def clip(text: str, max_width: int) -> str:
+    """
+    >>> clip("你好世界", 5)
+    '你好…'
+    """
+    if width(text) <= max_width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += width(char)
+        if used > max_width - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"

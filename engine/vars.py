@@ -1,0 +1,202 @@
+"""Vars: declared with a default (and so a type) in pyproject.toml, given on the command line, and
+rendered into SQL only as literals of their type."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ProjectError, VarError
+
+KINDS = {bool: "true or false", int: "an integer", float: "a number", str: "text", list: "a list of text"}
+
+
+@dataclass(frozen=True)
+class VarSpec:
+    """One var as pyproject.toml declares it: `name = default` or `name = {default = ..., min = ...}`."""
+
+    name: str
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    help: str = ""
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def describe(self) -> str:
+        """What a value must be, in words.
+
+        >>> VarSpec("min_rating", 4, 1, 5).describe()
+        'an integer from 1 to 5'
+        """
+        text = KINDS[self.kind]
+        if self.minimum is not None and self.maximum is not None:
+            text += f" from {self.minimum:g} to {self.maximum:g}"
+        elif self.minimum is not None:
+            text += f" of at least {self.minimum:g}"
+        elif self.maximum is not None:
+            text += f" of at most {self.maximum:g}"
+        if self.choices:
+            text += " among " + ", ".join(map(str, self.choices))
+        return text
+
+
+@dataclass(frozen=True)
+class GivenVar:
+    """A value from the command line: raw text (--var, a shorthand flag) or a JSON value (--vars)."""
+
+    name: str
+    value: Any
+    origin: str
+    is_text: bool = True
+
+
+def declare_vars(table: Mapping[str, Any]) -> dict[str, VarSpec]:
+    """Turn [tool.fbt.vars] into specs, checking that each default fits its own declaration."""
+    specs = {}
+    for name, entry in table.items():
+        if isinstance(entry, Mapping):
+            unknown = set(entry) - {"default", "min", "max", "choices", "help"}
+            if "default" not in entry or unknown:
+                raise ProjectError(
+                    f"pyproject.toml [tool.fbt.vars] {name}: expected {{default = ..., min, max, "
+                    f"choices, help}}; fix the entry"
+                )
+            choices = entry.get("choices")
+            spec = VarSpec(name, entry["default"], entry.get("min"), entry.get("max"),
+                           tuple(choices) if choices else None, entry.get("help", ""))
+        else:
+            spec = VarSpec(name, entry)
+        if spec.kind not in KINDS:
+            raise ProjectError(f"pyproject.toml [tool.fbt.vars] {name}: unsupported default {entry!r}")
+        check_value(spec, spec.default, "pyproject.toml")
+        specs[name] = spec
+    return specs
+
+
+def resolve_vars(specs: Mapping[str, VarSpec], given: Iterable[GivenVar]) -> dict[str, Any]:
+    """Defaults overlaid with the command line's values, each checked against its declaration."""
+    values = {name: spec.default for name, spec in specs.items()}
+    for item in given:
+        spec = specs.get(item.name)
+        if spec is None:
+            raise VarError(f"Unknown var '{item.name}' (from {item.origin}).{suggest(item.name, specs)}"
+                           f" Declared vars: {', '.join(sorted(specs))}")
+        value = coerce(spec, item.value) if item.is_text else item.value
+        values[item.name] = check_value(spec, value, item.origin)
+    return values
+
+
+def coerce(spec: VarSpec, text: str) -> Any:
+    """Read command-line text as the declared type: JSON where it parses, else the text itself.
+
+    >>> coerce(VarSpec("n", 4), "5"), coerce(VarSpec("m", ""), "123"), coerce(VarSpec("f", ["a"]), "a,b")
+    (5, '123', ['a', 'b'])
+    """
+    if spec.kind is str:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text.split(",") if spec.kind is list else text
+
+
+def check_value(spec: VarSpec, value: Any, origin: str) -> Any:
+    """Return value if it fits spec (an int is taken for a float); else raise a VarError naming both."""
+    kind = spec.kind
+    fits = (
+        isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        or kind is float and isinstance(value, int) and not isinstance(value, bool)
+    )
+    if fits and kind is float:
+        value = float(value)
+        fits = math.isfinite(value)
+    if fits and kind is list:
+        fits = all(isinstance(item, str) for item in value)
+    if fits and kind in (int, float):
+        fits = (spec.minimum is None or value >= spec.minimum) and (
+            spec.maximum is None or value <= spec.maximum)
+    if fits and spec.choices:
+        fits = all(item in spec.choices for item in (value if kind is list else [value]))
+    if fits and any("\0" in item for item in (value if kind is list else [value]) if isinstance(item, str)):
+        fits = False
+    if not fits:
+        raise VarError(f"Invalid value for var '{spec.name}' (from {origin}): {json.dumps(value, ensure_ascii=False)}"
+                       f" is not {spec.describe()}. Example: --var {spec.name}="
+                       f"{example(spec.default)}")
+    return value
+
+
+def example(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else json.dumps(value, ensure_ascii=False) \
+        if not isinstance(value, str) else value
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """A " Did you mean ...?" hint, or "".
+
+    >>> suggest("min_ratin", ["min_rating", "model_name"])
+    " Did you mean 'min_rating'?"
+    """
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def sql_literal(value: Any) -> str:
+    """A Python value as a DuckDB literal of its type; text is quoted, so it is always data.
+
+    >>> sql_literal("x' OR '1'='1"), sql_literal(True), sql_literal(5), sql_literal(["a", "b"])
+    ("'x'' OR ''1''=''1'", 'true', '5', "['a', 'b']")
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise VarError(f"{value} cannot be written as a SQL literal")
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(sql_literal(item) for item in value) + "]"
+    raise VarError(f"{value!r} cannot be written as a SQL literal")
+
+
+class Literal:
+    """A var as Jinja sees it: printed, a SQL literal of its type; in {% if %} or ==, the value."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __str__(self) -> str:
+        return sql_literal(self.value)
+
+    def __repr__(self) -> str:
+        return f"Literal({self.value!r})"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return self.value == (other.value if isinstance(other, Literal) else other)
+
+    def __hash__(self) -> int:
+        return hash(sql_literal(self.value))
+
+    def __iter__(self):
+        return (Literal(item) for item in self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)

@@ -1,0 +1,13 @@
+"""jsonl: the same objects as json, one per line."""
+
+from .base import Exporter, json_lines_writer
+from .json_array import FIELDS
+
+EXPORTER = Exporter(
+    name="jsonl",
+    filename="high_quality_samples.jsonl",
+    model_filename="{model}_samples.jsonl",
+    fields=FIELDS,
+    write=json_lines_writer(FIELDS),
+    help="JSON lines, one {instruction, input, output, rating, model_name, feedback_id, timestamp} each",
+)

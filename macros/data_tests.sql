@@ -1,0 +1,19 @@
+{#- Generic data tests, named in a model's config(tests={column: [test, ...]}). Each returns the
+    failing rows: a test passes when its query returns none. -#}
+
+{% macro test_not_null(model, column) -%}
+select * from {{ model }} where {{ column }} is null
+{%- endmacro %}
+
+{% macro test_unique(model, column) -%}
+select {{ column }}, count(*) as occurrences from {{ model }}
+where {{ column }} is not null group by {{ column }} having count(*) > 1
+{%- endmacro %}
+
+{% macro test_accepted_values(model, column, values) -%}
+select * from {{ model }} where {{ column }} not in ({{ values | map('literal') | join(', ') }})
+{%- endmacro %}
+
+{% macro test_not_empty(model, column) -%}
+select * from {{ model }} where coalesce(trim({{ column }}::VARCHAR), '') = ''
+{%- endmacro %}

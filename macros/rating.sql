@@ -1,0 +1,17 @@
+{#- The rating rule: an integer 1-5. 5, 5.0, "5", "5.0" and " 5 " mean 5; null, a missing key, 4.5,
+    0, 6, true, [5], {"v": 5} and "five" are not ratings. -#}
+
+{#- The rating as an INTEGER 1-5, or NULL when the JSON value is not a rating. -#}
+{% macro parse_rating(expr) -%}
+(case
+    when json_type({{ expr }}) in ('UBIGINT', 'BIGINT', 'DOUBLE')
+        then {{ _rating_from_number('try_cast(' ~ expr ~ ' AS DOUBLE)') }}
+    when json_type({{ expr }}) = 'VARCHAR'
+         and regexp_full_match({{ strip_text(expr ~ " ->> '$'") }}, '[+]?[0-9]+(\.[0-9]*)?')
+        then {{ _rating_from_number('try_cast(' ~ strip_text(expr ~ " ->> '$'") ~ ' AS DOUBLE)') }}
+end)
+{%- endmacro %}
+
+{% macro _rating_from_number(number) -%}
+(case when {{ number }} in (1, 2, 3, 4, 5) then {{ number }}::INTEGER end)
+{%- endmacro %}

@@ -1,0 +1,77 @@
+{{ config(materialized='table') }}
+-- Every record of the feedback log, one row each, in log order (position = record number, from 1).
+-- Fields are read as JSON so that no dirty value can fail the read; the rules of DESIGN.md are
+-- applied here: texts stripped, rating parsed, feedback_id set, and `reason` (NULL = valid) said.
+with raw as (
+    select *
+    from read_json(
+        {{ source('feedback') }},
+        format = 'array',
+        records = true,
+        columns = {
+            id: 'JSON', timestamp: 'JSON', session_id: 'JSON', model_name: 'JSON',
+            user_input: 'JSON', model_response: 'JSON', rating: 'JSON',
+            temperature: 'JSON', top_p: 'JSON', top_k: 'JSON', max_tokens: 'JSON', comment: 'JSON'
+        }
+    ) with ordinality as log(id, timestamp, session_id, model_name, user_input, model_response,
+                             rating, temperature, top_p, top_k, max_tokens, comment, position)
+),
+
+parsed as (
+    select
+        position,
+        nullif({{ strip_text(json_label('id')) }}, '') as source_id,
+        coalesce({{ strip_text(json_label('session_id')) }}, '') as session_id,
+        coalesce({{ strip_text(json_label('timestamp')) }}, '') as timestamp,
+        coalesce(nullif({{ strip_text(json_label('model_name')) }}, ''), 'unknown') as model_name,
+        {{ strip_text(json_string('user_input')) }} as user_input,
+        {{ strip_text(json_string('model_response')) }} as model_response,
+        {{ parse_rating('rating') }} as rating,
+        rating::VARCHAR as rating_json,
+        {{ json_kind('user_input') }} as user_input_kind,
+        {{ json_kind('model_response') }} as model_response_kind,
+        try_cast(temperature ->> '$' as DOUBLE) as temperature,
+        try_cast(top_p ->> '$' as DOUBLE) as top_p,
+        try_cast(top_k ->> '$' as BIGINT) as top_k,
+        try_cast(max_tokens ->> '$' as BIGINT) as max_tokens,
+        {{ json_label('comment') }} as comment
+    from raw
+),
+
+identified as (
+    select
+        *,
+        -- The record's own id; else a stable id from its content, the same on every run.
+        coalesce(source_id, md5(to_json([session_id, timestamp, model_name, user_input,
+                                         model_response, coalesce(rating::VARCHAR, rating_json)])))
+            as feedback_id
+    from parsed
+),
+
+numbered as (
+    select *, min(position) over (partition by feedback_id) as first_position
+    from identified
+)
+
+select
+    position, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
+    temperature, top_p, top_k, max_tokens, comment,
+    case
+        when rating is null then 'invalid_rating'
+        when coalesce(user_input, '') = '' then 'empty_user_input'
+        when coalesce(model_response, '') = '' then 'empty_model_response'
+        when first_position < position then 'duplicate'
+    end as reason,
+    case
+        when rating is null then
+            coalesce('rating ' || rating_json || ' is not an integer from 1 to 5', 'rating is missing or null')
+        when coalesce(user_input, '') = '' then
+            'user_input is ' || if(user_input_kind = 'text', 'blank', user_input_kind)
+        when coalesce(model_response, '') = '' then
+            'model_response is ' || if(model_response_kind = 'text', 'blank', model_response_kind)
+        when first_position < position then
+            'repeats record ' || first_position || if(source_id is null, ' (same content)', ' (same id)')
+    end as detail,
+    rating_json
+from numbered
+order by position
