@@ -82,7 +82,7 @@ def describe_failure(result: TestResult) -> str:
 def shorten(value: Any, width: int = 60) -> str:
     """
     >>> shorten("x" * 100, 10)
-    "'xxxxxxx…"
+    "'xxxxxxxx…"
     """
     text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
