@@ -112,7 +112,6 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                     raise DataTestError(describe_failure(failed[0]) + "; nothing was exported" +
                                         (f" ({len(failed) - 1} more test(s) failed)" if len(failed) > 1 else ""))
             if plan:
-                output_dir.mkdir(parents=True, exist_ok=True)
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
                 result.exports = stage_exports(con, plan, staging, project.show)

@@ -70,7 +70,11 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
                   show=str) -> list[ExportResult]:
     """Write every planned file into staging; nothing outside it is touched."""
-    staging.mkdir(parents=True)
+    try:
+        staging.mkdir(parents=True)
+    except OSError as e:
+        raise ExportError(f"{staging.parent}: cannot create files there ({e.strerror}); choose "
+                          f"another --output-dir") from e
     results = []
     for item in plan:
         available = columns_of(con, item.model.name)
@@ -83,10 +87,14 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
         order = " ORDER BY position" if "position" in available else ""
         sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{order}"
         staged = staging / item.path.name
-        with staged.open("w", encoding="utf-8", newline="\n") as out:
-            rows = item.exporter.write(fetch_rows(con, sql, show(item.model.path)), out)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with staged.open("w", encoding="utf-8", newline="\n") as out:
+                rows = item.exporter.write(fetch_rows(con, sql, show(item.model.path)), out)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as e:
+            raise ExportError(f"{item.path}: cannot write it ({e.strerror}); check the output dir "
+                              f"and free space") from e
         results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows))
     return results
 

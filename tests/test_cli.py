@@ -1,0 +1,162 @@
+"""The command line: exit codes, messages, vars, injection and file names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import record
+
+
+def test_min_rating_out_of_range_or_not_an_integer_is_refused_naming_min_rating(project):
+    project.write_log([record(1)])
+    for value in ["0", "6", "4.5", "x", "true"]:
+        result = project.invoke("build", "--min-rating", value, ok=False)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("Error: Invalid value for var 'min_rating' (from --min-rating)")
+        assert "an integer from 1 to 5" in result.stderr
+    assert not project.out.exists()
+
+
+def test_var_forms(project):
+    project.write_log([record(1, rating=4), record(2, rating=5)])
+    for args in (["--var", "min_rating=5"], ["--vars", '{"min_rating": 5}'], ["--min-rating", "5"]):
+        project.invoke("build", *args)
+        assert len(project.read_json("high_quality_samples.json")) == 1
+
+
+def test_unknown_var_suggests_the_close_one(project):
+    result = project.invoke("build", "--var", "min_ratin=5", ok=False)
+    assert result.exit_code == 2
+    assert "Unknown var 'min_ratin' (from --var). Did you mean 'min_rating'?" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--var", "min_rating"], "expected KEY=VALUE, got 'min_rating'"),
+    (["--vars", "[1]"], "expected a JSON object"),
+    (["--vars", '{"min_rating": "5"}'], "Invalid value for var 'min_rating' (from --vars)"),
+    (["--format", "csv"], "'csv' is not one of"),
+])
+def test_misuse_exits_2(project, args, message):
+    result = project.invoke("build", *args, ok=False)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_format_takes_several_space_separated_values(project):
+    project.write_log([record(1)])
+    project.invoke("build", "--format", "json", "alpaca", "--min-rating", "5")
+    assert sorted(p.name for p in project.out.iterdir()) == ["alpaca_format_samples.json",
+                                                             "high_quality_samples.json"]
+
+
+@pytest.mark.parametrize("value", ["x' OR '1'='1", "'; drop table stg_feedback; --", "{{ 7*7 }}"])
+def test_a_model_name_is_data_not_code(project, value):
+    project.write_log([record(1), record(2, model_name=value), record(3, model_name="49")])
+    project.invoke("build", "--model-name", value)
+    files = list(project.out.iterdir())
+    assert {p.parent for p in files} == {project.out}
+    [json_file] = [p for p in files if p.name.endswith("_samples.json")]
+    assert [s["feedback_id"] for s in json.loads(json_file.read_text())] == [record(2)["id"]]
+    assert project.query("select count(*) from stg_feedback") == [(3,)]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd", "___.._etc_passwd_samples.json"),
+    ("a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j_samples.json"),
+    ("CON", "_CON_samples.json"),
+    ("甄嬛 😀", "甄嬛 😀_samples.json"),
+])
+def test_a_model_name_never_makes_a_file_outside_output_dir(project, name, expected):
+    project.write_log([record(1, model_name=name)])
+    project.invoke("build", "--model-name", name)
+    assert (project.out / expected).is_file()
+    assert len(json.loads((project.out / expected).read_text())) == 1
+
+
+def test_a_300_character_model_name_makes_a_short_distinct_file_name(project):
+    name = "模" * 300
+    project.write_log([record(1, model_name=name)])
+    project.invoke("build", "--model-name", name, "--format", "json")
+    [path] = project.out.iterdir()
+    assert len(path.name.encode()) <= 120 and path.name.endswith("_samples.json")
+
+
+def test_missing_feedback_file_exits_1_with_the_flag_to_use(project):
+    result = project.invoke("build", "--feedback-file", "nope.json", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: {project.root / 'nope.json'}: no such file (source "
+                                     f"'feedback'); pass the log's path with --feedback-file PATH")
+
+
+@pytest.mark.parametrize("content", [b"", b'{"rating": 5}', b'[{"rating": 5}', b'[{"rating": 5}] x'])
+def test_a_log_that_is_not_a_json_array_stops_and_keeps_earlier_outputs(project, content):
+    project.write_log([record(1)])
+    project.invoke("build")
+    before = {p.name: p.read_bytes() for p in project.out.iterdir()}
+    db_before = project.db.read_bytes()
+    project.write_log(content)
+    result = project.invoke("build", ok=False)
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"Error: {project.log}: ")
+    assert {p.name: p.read_bytes() for p in project.out.iterdir()} == before
+    assert project.db.read_bytes() == db_before
+
+
+def test_query_prints_a_table_and_is_read_only(project):
+    project.write_log([record(1), record(2, model_name="甄嬛-7b")])
+    project.invoke("build")
+    result = project.invoke("query", "select model_name, count(*) as n from training_samples group by 1 order by 1")
+    assert result.stdout.splitlines() == ["model_name    | n", "------------- | -",
+                                          "huanhuan-qwen | 1", "甄嬛-7b       | 1"]
+    result = project.invoke("query", "drop table stg_feedback", ok=False)
+    assert result.exit_code == 1 and "read-only" in result.stderr
+    assert project.query("select count(*) from stg_feedback") == [(2,)]
+
+
+def test_query_before_any_build_says_to_build(project):
+    result = project.invoke("query", "select 1", ok=False)
+    assert result.exit_code == 1
+    assert "no database yet; run `python cli.py build`" in result.stderr
+
+
+def test_compile_prints_sql_with_vars_as_literals(project):
+    result = project.invoke("compile", "training_candidates", "--min-rating", "5", "--model-name", "a'b")
+    assert "rating < 5" in result.stdout
+    assert "model_name <> 'a''b'" in result.stdout
+    assert "-- training_samples" not in result.stdout
+    assert project.invoke("compile", "nope", ok=False).exit_code == 2
+
+
+def test_ls_lists_models_in_build_order(project):
+    lines = project.invoke("ls").stdout.splitlines()
+    names = [line.split()[0] for line in lines]
+    assert names.index("feedback_log") < names.index("stg_feedback") < names.index("training_candidates")
+    assert names[-1] == "training_samples" and "exports: json, jsonl, alpaca" in lines[-1]
+
+
+def test_run_builds_tables_without_files(project):
+    project.write_log([record(1)])
+    project.invoke("run")
+    assert project.query("select count(*) from training_samples") == [(1,)]
+    assert not project.out.exists()
+
+
+def test_build_writes_run_results(project):
+    project.write_log([record(1), record(2, rating=1), record(3, rating=None)])
+    project.invoke("build")
+    results = json.loads((project.root / "target" / "run_results.json").read_text())
+    assert results["accounting"]["read"] == 3
+    assert results["accounting"]["rejected_by_reason"] == {"invalid_rating": 1}
+    assert results["accounting"]["excluded_by"] == {"below_min_rating": 1}
+    assert [e["rows"] for e in results["exports"]] == [1, 1, 1]
+    assert {m["name"] for m in results["models"]} >= {"feedback_log", "training_samples"}
+    assert all(t["status"] == "pass" for t in results["tests"])
+
+
+def test_help_lists_every_command(project):
+    result = project.invoke("--help")
+    for command in ["build", "run", "compile", "test", "ls", "query"]:
+        assert f"  {command} " in result.stdout
