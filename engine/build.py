@@ -15,7 +15,7 @@ from .accounting import Accounting, count_records
 from .datatest import TestResult, collect_tests, describe_failure, run_test
 from .errors import DataTestError, SourceError
 from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, commit_exports,
-                     plan_exports, stage_exports)
+                     discard_staging, plan_exports, stage_exports)
 from .graph import topo_order
 from .lock import build_lock
 from .project import Project
@@ -121,10 +121,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             con.close()
             building.unlink(missing_ok=True)
             building.with_name(building.name + ".wal").unlink(missing_ok=True)
-            if staging.exists():
-                import shutil
-
-                shutil.rmtree(staging, ignore_errors=True)
+            discard_staging(staging)
         result.seconds = time.perf_counter() - started
         result.run_results = write_run_results(project, result)
     return result

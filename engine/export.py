@@ -103,6 +103,10 @@ def commit_exports(staging: Path, results: list[ExportResult]) -> None:
     """Move each staged file over its target (os.replace: each file is old or new, never half)."""
     for result in results:
         os.replace(staging / result.path.name, result.path)
+    discard_staging(staging)
+
+
+def discard_staging(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -110,4 +114,4 @@ def clear_stale_staging(output_dir: Path) -> None:
     """Remove staging folders left by a killed build (called under the build lock)."""
     if output_dir.is_dir():
         for folder in output_dir.glob(STAGING_PREFIX + "*"):
-            shutil.rmtree(folder, ignore_errors=True)
+            discard_staging(folder)

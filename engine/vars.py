@@ -110,33 +110,45 @@ def coerce(spec: VarSpec, text: str) -> Any:
 
 def check_value(spec: VarSpec, value: Any, origin: str) -> Any:
     """Return value if it fits spec (an int is taken for a float); else raise a VarError naming both."""
+    if not fits(spec, value):
+        raise VarError(f"Invalid value for var '{spec.name}' (from {origin}): "
+                       f"{json.dumps(value, ensure_ascii=False)} is not {spec.describe()}. "
+                       f"Example: --var {spec.name}={example(spec.default)}")
+    return float(value) if spec.kind is float else value
+
+
+def fits(spec: VarSpec, value: Any) -> bool:
+    """
+    >>> spec = VarSpec("min_rating", 4, 1, 5)
+    >>> fits(spec, 5), fits(spec, 6), fits(spec, 4.0), fits(spec, True)
+    (True, False, False, False)
+    """
     kind = spec.kind
-    fits = (
-        isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        or kind is float and isinstance(value, int) and not isinstance(value, bool)
-    )
-    if fits and kind is float:
-        value = float(value)
-        fits = math.isfinite(value)
-    if fits and kind is list:
-        fits = all(isinstance(item, str) for item in value)
-    if fits and kind in (int, float):
-        fits = (spec.minimum is None or value >= spec.minimum) and (
-            spec.maximum is None or value <= spec.maximum)
-    if fits and spec.choices:
-        fits = all(item in spec.choices for item in (value if kind is list else [value]))
-    if fits and any("\0" in item for item in (value if kind is list else [value]) if isinstance(item, str)):
-        fits = False
-    if not fits:
-        raise VarError(f"Invalid value for var '{spec.name}' (from {origin}): {json.dumps(value, ensure_ascii=False)}"
-                       f" is not {spec.describe()}. Example: --var {spec.name}="
-                       f"{example(spec.default)}")
-    return value
+    if isinstance(value, bool) and kind is not bool:
+        return False
+    if kind is float:
+        typed = isinstance(value, (int, float)) and math.isfinite(value)
+    elif kind is list:
+        typed = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    else:
+        typed = isinstance(value, kind)
+    if not typed:
+        return False
+    if kind in (int, float) and not (
+            (spec.minimum is None or value >= spec.minimum) and
+            (spec.maximum is None or value <= spec.maximum)):
+        return False
+    items = value if kind is list else [value]
+    if spec.choices and any(item not in spec.choices for item in items):
+        return False
+    return not any(isinstance(item, str) and "\0" in item for item in items)
 
 
 def example(value: Any) -> str:
-    return ",".join(value) if isinstance(value, list) else json.dumps(value, ensure_ascii=False) \
-        if not isinstance(value, str) else value
+    """A value as it would be typed after --var NAME=."""
+    if isinstance(value, list):
+        return ",".join(value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def suggest(name: str, known: Iterable[str]) -> str:
