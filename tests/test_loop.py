@@ -46,6 +46,13 @@ def write_decisions(path, rows, decisions: dict[str, tuple[str, str]]):
         writer.writerows(rows)
 
 
+def state_rows(project, table: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(project.root / "data/fbt_state.duckdb"), read_only=True) as con:
+        return con.execute(f"select * from {table}").fetchall()
+
+
 def ids(samples):
     return [s["feedback_id"] for s in samples]
 
@@ -91,3 +98,107 @@ def test_the_loop_twice_with_a_growing_log(project, tmp_path):
     project.invoke("build", *GATED)
     assert [(s["feedback_id"], s["output"]) for s in project.read_json("high_quality_samples.json")] == [
         (r[6]["id"], "回答 6"), (r[3]["id"], "改过的回答 3"), (r[1]["id"], "回答 1"), (r[4]["id"], "回答 4")]
+
+
+SENSITIVE = [
+    ("我的电话是13812345678，邮箱 zhen.huan@example.com", "我的电话是[PHONE]，邮箱 [EMAIL]"),
+    ("身份证 11010519491231002X 请核对", "身份证 [ID_CARD] 请核对"),
+    ("卡号 6222 0212 3456 7890，另一张6222021234567890123", "卡号 [BANK_CARD]，另一张[BANK_CARD]"),
+    ("打 +86 138 1234 5678 或 010-12345678", "打 [PHONE] 或 [PHONE]"),
+    ("宫中 3000 佳丽，2025-07-18 入宫，编号 12345", "宫中 3000 佳丽，2025-07-18 入宫，编号 12345"),
+]
+
+
+def test_redaction_masks_sensitive_content_and_counts_it(project):
+    project.write_log([record(n, user_input=f"问{n}：{text}", model_response=text)
+                       for n, (text, _) in enumerate(SENSITIVE, 1)])
+    result = project.invoke("build")
+    samples = project.read_json("high_quality_samples.json")
+    assert [s["output"] for s in samples] == [masked for _, masked in SENSITIVE]
+    assert [s["instruction"] for s in samples] == [f"问{n}：{m}" for n, (_, m) in enumerate(SENSITIVE, 1)]
+    # each in the prompt and in the reply: twice the count of one text
+    assert "redacted: email 2, id_card 2, bank_card 4, phone 6" in result.stdout
+    figures = json.loads((project.root / "target/run_results.json").read_text())["figures"]
+    assert figures["redacted"] == {"email": 2, "id_card": 2, "bank_card": 4, "phone": 6}
+    assert project.query("select count(*) from stg_feedback where model_response like '%13812345678%'") == [(1,)]
+
+
+def test_redaction_can_be_turned_off(project):
+    project.write_log([record(1, model_response=SENSITIVE[0][0])])
+    result = project.invoke("build", "--var", "redact=false")
+    assert project.read_json("high_quality_samples.json")[0]["output"] == SENSITIVE[0][0]
+    assert "redacted:" not in result.stdout
+
+
+def test_new_only_exports_each_sample_once_and_full_refresh_forgets(project):
+    project.write_log([record(1), record(2)])
+    _, files = build(project, "--new-only")
+    assert {name: len(s) for name, s in files.items() if name.endswith(".jsonl")}.popitem()[1] == 2
+    project.write_log([record(2), record(3), record(1)])
+    result, files = build(project, "--new-only", "--format", "jsonl")
+    assert [ids(s) for s in files.values()] == [[record(3)["id"]]]
+    assert "already_exported 2" in result.stdout
+    _, files = build(project, "--new-only", "--format", "jsonl")
+    assert [ids(s) for s in files.values()] == [[]]
+    _, files = build(project, "--new-only", "--full-refresh", "--format", "jsonl")
+    assert [len(s) for s in files.values()] == [3]
+    assert not (project.out / "high_quality_samples.jsonl").exists()  # the stable names untouched
+
+
+def test_full_builds_count_as_exported(project):
+    project.write_log([record(1)])
+    project.invoke("build")
+    project.write_log([record(1), record(2)])
+    _, files = build(project, "--new-only", "--format", "json")
+    assert [ids(s) for s in files.values()] == [[record(2)["id"]]]
+
+
+def test_a_failed_build_leaves_the_history_as_it_was(project):
+    project.write_log([record(1)])
+    project.invoke("build", "--new-only")
+    state = (project.root / "data/fbt_state.duckdb").read_bytes()
+    project.write_log("[{")
+    assert project.invoke("build", "--new-only", "--full-refresh", ok=False).exit_code == 1
+    assert (project.root / "data/fbt_state.duckdb").read_bytes() == state
+    project.write_log([record(1), record(2)])
+    _, files = build(project, "--new-only", "--format", "json")
+    assert [ids(s) for s in files.values()] == [[record(2)["id"]]]
+
+
+def test_review_import_with_bad_rows_imports_nothing(project, tmp_path):
+    project.write_log([record(1), record(2)])
+    project.invoke("build")
+    rows = review_csv(project, tmp_path / "r.csv")
+    rows.append(dict(rows[0], feedback_id="no-such-id"))
+    write_decisions(tmp_path / "r.csv", rows, {record(1)["id"]: ("keep", ""),
+                                               record(2)["id"]: ("maybe", ""),
+                                               "no-such-id": ("drop", "")})
+    result = project.invoke("review", "import", str(tmp_path / "r.csv"), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {tmp_path / 'r.csv'}: 2 bad row(s), nothing imported: row 3: decision "
+                             f"'maybe' is not keep or drop; row 4: unknown feedback_id 'no-such-id'. "
+                             f"Fix them and import the file again\n")
+    assert state_rows(project, "review_decisions") == []
+    assert len(review_csv(project, tmp_path / "again.csv")) == 2
+
+
+def test_review_csv_without_bom_and_a_changed_mind(project, tmp_path):
+    project.write_log([record(1), record(2)])
+    project.invoke("build")
+    path = tmp_path / "plain.csv"
+    path.write_text(f"feedback_id,decision\n{record(1)['id']},drop\n{record(2)['id']},\n", encoding="utf-8")
+    assert "drop 1; 0 replaced an earlier decision, 1 rows left blank" in \
+        project.invoke("review", "import", str(path)).stdout
+    project.invoke("build")
+    assert ids(project.read_json("high_quality_samples.json")) == [record(2)["id"]]
+    path.write_text(f"feedback_id,decision\n{record(1)['id']},keep\n", encoding="utf-8")
+    assert "1 replaced an earlier decision" in project.invoke("review", "import", str(path)).stdout
+    project.invoke("build")
+    assert ids(project.read_json("high_quality_samples.json")) == [record(1)["id"], record(2)["id"]]
+    assert project.query("select feedback_id, decision from state.review_decisions") == [
+        (record(1)["id"], "keep")]
+
+
+def test_review_export_needs_a_build(project):
+    result = project.invoke("review", "export", ok=False)
+    assert result.exit_code == 1 and "run `python cli.py build`" in result.stderr
