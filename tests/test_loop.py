@@ -202,3 +202,78 @@ def test_review_csv_without_bom_and_a_changed_mind(project, tmp_path):
 def test_review_export_needs_a_build(project):
     result = project.invoke("review", "export", ok=False)
     assert result.exit_code == 1 and "run `python cli.py build`" in result.stderr
+
+
+def dedup_log():
+    return [
+        record(1, user_input="Hello ＡＢＣ", model_response="好的！", rating=4),
+        record(2, user_input="Hello \u3000 ABC", model_response="好的!", rating=5),
+        record(3, user_input="Hello\tABC", model_response="好的 !", rating=2),  # a space more: another reply
+        record(4, user_input="Hello ABC", model_response="好的!", rating=2),
+        record(5, user_input="别的问题", model_response="别的回答", rating=5),
+        record(6, user_input="别的问题", model_response="别的回答", rating=5),
+    ]
+
+
+def test_dedup_keeps_the_highest_rating_of_the_same_prompt_and_reply(project):
+    project.write_log(dedup_log())
+    result = project.invoke("build", "--var", "dedup=true")
+    assert ids(project.read_json("high_quality_samples.json")) == [record(2)["id"], record(5)["id"]]
+    assert project.query("select feedback_id, times_rated from training_samples order by position") == [
+        (record(2)["id"], 3), (record(5)["id"], 2)]
+    assert "(below_min_rating 2, duplicate_rating 2)" in result.stdout
+    assert "dedup: duplicate ratings left out 2, samples rated more than once 2" in result.stdout
+
+
+def test_without_dedup_every_rating_is_a_sample(project):
+    project.write_log(dedup_log())
+    result = project.invoke("build")
+    assert ids(project.read_json("high_quality_samples.json")) == [record(n)["id"] for n in (1, 2, 5, 6)]
+    assert "dedup:" not in result.stdout
+
+
+def python_split(session: str, ratio: float) -> str:
+    return "val" if int(hashlib.md5(session.encode()).hexdigest()[:8], 16) / 2**32 < ratio else "train"
+
+
+def test_split_by_session_is_stable_and_written_to_separate_files(project):
+    log = [record(n, session_id=f"17213000{n % 20:02d}.5") for n in range(1, 61)]
+    random.Random(7).shuffle(log)
+    project.write_log(log)
+    result = project.invoke("build", "--var", "val_ratio=0.3")
+    assert sorted(p.name for p in project.out.iterdir()) == sorted(
+        f"{stem}_{split}{suffix}" for stem, suffix in [("high_quality_samples", ".json"),
+                                                      ("high_quality_samples", ".jsonl"),
+                                                      ("alpaca_format_samples", ".json")]
+        for split in ("train", "val"))
+    by_id = {r["id"]: r for r in log}
+    for split in ("train", "val"):
+        samples = project.read_json(f"high_quality_samples_{split}.json")
+        assert ids(samples) == [r["id"] for r in log if python_split(r["session_id"], 0.3) == split]
+        assert project.read_jsonl(f"high_quality_samples_{split}.jsonl") == samples
+        assert len(project.read_json(f"alpaca_format_samples_{split}.json")) == len(samples)
+    train = {by_id[i]["session_id"] for i in ids(project.read_json("high_quality_samples_train.json"))}
+    val = {by_id[i]["session_id"] for i in ids(project.read_json("high_quality_samples_val.json"))}
+    assert train and val and not train & val
+    n_val = sum(python_split(r["session_id"], 0.3) == "val" for r in log)
+    assert f"split: train {60 - n_val}, val {n_val}" in result.stdout
+
+
+def test_merge_with_the_base_set_leaves_out_duplicates(project, tmp_path):
+    base = [{"instruction": "你好", "input": "", "output": "臣妾是甄嬛 OK"},
+            {"instruction": "请介绍", "input": "你自己", "output": "臣妾甄嬛。"}]
+    as_json = tmp_path / "base.json"
+    as_json.write_text(json.dumps(base, ensure_ascii=False), encoding="utf-8")
+    as_jsonl = tmp_path / "base.jsonl"
+    as_jsonl.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in base), encoding="utf-8")
+    project.write_log([record(1, user_input="你好", model_response="臣妾是甄嬛\u3000ＯＫ"),
+                       record(2, user_input="你好", model_response="臣妾是甄嬛 OK。"),
+                       record(3)])
+    for path in (as_json, as_jsonl):
+        result = project.invoke("build", "--var", f"base_dataset={path}")
+        assert project.read_json("alpaca_format_samples.json") == base + [
+            {"instruction": "你好", "input": "", "output": "臣妾是甄嬛 OK。"},
+            {"instruction": "问题 3", "input": "", "output": "回答 3"}]
+        assert "merged: base 2, new 2, duplicates of base left out 1, total 4" in result.stdout
+        assert "exported 2 + excluded 1 (duplicate_of_base 1)" in result.stdout
+        assert project.read_json("high_quality_samples.json")[0]["rating"] is None
