@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import time
@@ -62,18 +63,25 @@ def compile_models(project: Project) -> dict[str, Rendered]:
 
 
 def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Path]:
-    """The files the models read, each present and not empty."""
+    """The files the models read, each present and not empty (a glob: each file it matches)."""
     paths = {}
     for name in sorted({s for m in models.values() for s in m.sources}):
         path = project.path(project.vars[project.sources[name]])
         flag = "--" + project.sources[name].replace("_", "-")
-        if not path.is_file():
-            raise SourceError(f"{path}: no such file (source '{name}'); pass the log's path with "
-                              f"{flag} PATH")
-        if path.stat().st_size == 0:
-            raise SourceError(f"{path}: the file is empty (0 bytes), not a JSON array; the app writes "
-                              f"[] when there is no feedback, so this log was probably cut short")
-        paths[name] = path
+        files = [path]
+        if glob.has_magic(str(path)):
+            files = sorted(Path(p) for p in glob.glob(str(path)))
+            if not files:
+                raise SourceError(f"{path}: no file matches (source '{name}'); pass the logs' path with "
+                                  f"{flag} PATH")
+        for i, file in enumerate(files):
+            if not file.is_file():
+                raise SourceError(f"{file}: no such file (source '{name}'); pass the log's path with "
+                                  f"{flag} PATH")
+            if file.stat().st_size == 0 and not file.name.lower().endswith((".jsonl", ".ndjson")):
+                raise SourceError(f"{file}: the file is empty (0 bytes), not a JSON array; the app writes "
+                                  f"[] when there is no feedback, so this log was probably cut short")
+            paths[name if i == 0 else f"{name}:{i}"] = file
     return paths
 
 

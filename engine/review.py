@@ -61,7 +61,7 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
             if state.is_file():
                 con.execute(f"ATTACH {sql_literal(str(state))} AS fbt_state_file (READ_ONLY)")
                 decided = "WHERE feedback_id NOT IN (SELECT feedback_id FROM fbt_state_file.review_decisions)"
-            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {QUEUE} {decided} ORDER BY position").fetchall()
+            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {QUEUE} {decided} ORDER BY source_file, position").fetchall()
     finally:
         con.close()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ with raw as (
     select *
     from read_json(
         {{ source('base') }},
-        format = 'auto',
+        format = {{ json_format(var('base_dataset').value) }},
         records = true,
         columns = {instruction: 'JSON', input: 'JSON', output: 'JSON'}
     ) with ordinality as base(instruction, input, output, position)

@@ -10,8 +10,9 @@ select
     model_name,
     times_rated,
     timestamp,
-    position
+    position,
+    source_file
 from {{ ref('training_candidates') }}
 where decision is null
   and (excluded_by is null or excluded_by in ('awaiting_review', 'already_exported'))
-order by position
+order by source_file, position

@@ -40,7 +40,7 @@ ranked as (
         row_number() over (
             same_pair order by rating >= {{ var('min_rating') }}
                 and ({{ var('model_name') }} = '' or model_name = {{ var('model_name') }}) desc,
-            rating desc, position
+            rating desc, source_file, position
         ) as rank_in_pair
         {%- else %}
         1 as times_rated,
@@ -57,7 +57,7 @@ ranked as (
 )
 
 select
-    position, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
+    position, source_file, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
     temperature, top_p, top_k, max_tokens, comment,
     decision, corrected_output, times_rated,
     case
@@ -70,4 +70,4 @@ select
         when {{ var('new_only') }} and exported_before then 'already_exported'
     end as excluded_by
 from ranked
-order by position
+order by source_file, position

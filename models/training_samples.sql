@@ -18,6 +18,7 @@ select
     feedback_id,
     timestamp,
     position,
+    source_file,
     session_id,
     times_rated,
     decision as review,
@@ -26,4 +27,4 @@ select
     {%- else %}'train'{% endif %} as split
 from {{ ref('training_candidates') }}
 where excluded_by is null
-order by position
+order by source_file, position

@@ -277,3 +277,40 @@ def test_merge_with_the_base_set_leaves_out_duplicates(project, tmp_path):
         assert "merged: base 2, new 2, duplicates of base left out 1, total 4" in result.stdout
         assert "exported 2 + excluded 1 (duplicate_of_base 1)" in result.stdout
         assert project.read_json("high_quality_samples.json")[0]["rating"] is None
+
+
+def test_jsonl_and_gzip_logs(project, tmp_path):
+    import gzip
+
+    log = [record(1), record(2, rating=None), record(3)]
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in log)
+    files = {"log.jsonl": lines.encode(), "log.json.gz": gzip.compress(json.dumps(log).encode()),
+             "log.jsonl.gz": gzip.compress(lines.encode())}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = project.invoke("build", "--feedback-file", str(tmp_path / name))
+        assert ids(project.read_json("high_quality_samples.json")) == [record(1)["id"], record(3)["id"]], name
+        assert "records read: 3 = rejected 1 + valid 2" in result.stdout
+
+
+def test_a_glob_of_daily_logs_reads_every_file_in_name_order(project, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "feedback-2025-07-19.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in [record(3), record(1), record(4, rating=0)]), encoding="utf-8")
+    (logs / "feedback-2025-07-18.json").write_text(json.dumps([record(1), record(2)]), encoding="utf-8")
+    result = project.invoke("build", "--feedback-file", str(logs / "feedback-*"))
+    assert ids(project.read_json("high_quality_samples.json")) == [record(n)["id"] for n in (1, 2, 3)]
+    assert "records read: 5 = rejected 2 + valid 3" in result.stdout
+    assert project.query("select regexp_extract(source_file, '[^/]*$'), position, reason, detail "
+                         "from rejected_feedback") == [
+        ("feedback-2025-07-19.jsonl", 2, "duplicate", "repeats record 1 of "
+         f"{logs / 'feedback-2025-07-18.json'} (same id)"),
+        ("feedback-2025-07-19.jsonl", 3, "invalid_rating", "rating 0 is not an integer from 1 to 5")]
+
+
+def test_a_glob_that_matches_nothing_says_so(project, tmp_path):
+    result = project.invoke("build", "--feedback-file", str(tmp_path / "none-*.jsonl"), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {tmp_path / 'none-*.jsonl'}: no file matches (source 'feedback'); "
+                             f"pass the logs' path with --feedback-file PATH\n")
