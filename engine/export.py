@@ -81,7 +81,8 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{item.model.name}' ({show(item.model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-        rendered = ", ".join(f"coalesce(to_json({quote_identifier(f)}), 'null')" for f in item.exporter.fields)
+        rendered = ", ".join(f"coalesce(to_json({quote_identifier(f)}), 'null')"  # NULL: JSON null
+                             for f in item.exporter.fields)
         where = f" WHERE split = {sql_literal(item.split)}" if item.split else ""
         order = " ORDER BY position" if "position" in available else ""
         sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{where}{order}"

@@ -61,7 +61,8 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
             if state.is_file():
                 con.execute(f"ATTACH {sql_literal(str(state))} AS fbt_state_file (READ_ONLY)")
                 decided = "WHERE feedback_id NOT IN (SELECT feedback_id FROM fbt_state_file.review_decisions)"
-            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {QUEUE} {decided} ORDER BY source_file, position").fetchall()
+            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {QUEUE} {decided} "
+                               f"ORDER BY source_file, position").fetchall()
     finally:
         con.close()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +96,8 @@ def import_review(project: Project, file: Path) -> ReviewImport:
                 problems.append(f"row {line}: decision {decision!r} is not keep or drop" +
                                 (" (a corrected output needs keep)" if corrected and not decision else ""))
             elif feedback_id in decisions:
-                problems.append(f"row {line}: feedback_id {feedback_id!r} again (row {decisions[feedback_id][0]})")
+                first = decisions[feedback_id][0]
+                problems.append(f"row {line}: feedback_id {feedback_id!r} again (row {first})")
             else:
                 decisions[feedback_id] = (line, decision, corrected)
         if problems:
