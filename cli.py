@@ -78,6 +78,18 @@ SHORTHANDS = {"min_rating": "--min-rating", "model_name": "--model-name",
               "feedback_file": "--feedback-file", "output_dir": "--output-dir"}
 
 
+LOOP_FLAGS = {"new_only": "--new-only", "full_refresh": "--full-refresh"}
+
+
+def loop_flags(command):
+    """--new-only and --full-refresh, shorthands for the vars new_only=true and full_refresh=true."""
+    command = click.option("--full-refresh", "full_refresh", is_flag=True,
+                           help="Forget which samples earlier builds exported")(command)
+    return click.option("--new-only", "new_only", is_flag=True,
+                        help="Export only samples no earlier build exported, to files named with "
+                             "the build's time")(command)
+
+
 def var_options(command):
     """--var, --vars and the original script's flags, each a shorthand for a var."""
     for name, flag in reversed(SHORTHANDS.items()):
@@ -94,6 +106,8 @@ def load(ctx: click.Context, options: dict, formats: tuple[str, ...] = ()) -> en
               for name, flag in SHORTHANDS.items() if options.get(name) is not None]
     if formats:
         given.append(engine.GivenVar("formats", list(formats), "--format", is_text=False))
+    given += [engine.GivenVar(name, True, flag, is_text=False)
+              for name, flag in LOOP_FLAGS.items() if options.pop(name, False)]
     return engine.load_project(ctx.obj or Path.cwd(), given)
 
 
@@ -115,6 +129,7 @@ def cli(ctx, project_dir):
 
 @cli.command(cls=SpreadFormats)
 @var_options
+@loop_flags
 @click.option("--format", "formats", multiple=True, type=click.Choice(sorted(EXPORTERS)),
               help="Formats to write (default: json jsonl alpaca); `--format json alpaca` works")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr")
@@ -125,6 +140,7 @@ def build(ctx, formats, quiet, **options):
     \b
     Example:
       python cli.py build --min-rating 5 --format json alpaca --output-dir ./training_data_v2
+      python cli.py build --new-only --var export_unreviewed=false
     """
     project = load(ctx, options, formats)
     result = engine.build(project, progress=progress_printer(quiet))
@@ -177,6 +193,43 @@ def ls(ctx):
         deps = ", ".join(model.refs) or "-"
         exports = f"  exports: {', '.join(model.exports)}" if model.exports else ""
         click.echo(f"{name}  <- {deps}{exports}")
+
+
+@cli.group()
+def review():
+    "Review samples by hand: export those awaiting review to a CSV, import the decisions."
+
+
+@review.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="The CSV to write (default: data/review/to_review_<time>.csv)")
+@click.pass_context
+def review_export(ctx, output):
+    """Write the samples of the last build that await review to a CSV (UTF-8, opens in Excel).
+
+    \b
+    Fill in decision (keep or drop) and, to fix a reply, corrected_output; then `review import`.
+    Example:
+      python cli.py review export -o today.csv
+    """
+    done = engine.export_review(engine.load_project(ctx.obj or Path.cwd()), output)
+    click.echo(f"wrote {done.rows} samples awaiting review to {done.path}")
+
+
+@review.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def review_import(ctx, file):
+    """Store the keep / drop decisions (and corrected replies) of a reviewed CSV; all or nothing.
+
+    \b
+    Example:
+      python cli.py review import today.csv
+    """
+    done = engine.import_review(engine.load_project(ctx.obj or Path.cwd()), file)
+    click.echo(f"imported {done.kept + done.dropped} decisions from {file}: keep {done.kept} "
+               f"(corrected {done.corrected}), drop {done.dropped}; {done.changed} replaced an earlier "
+               f"decision, {done.blank} rows left blank")
 
 
 @cli.command()

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import AccountingError
-from .runner import duckdb_errors
+from .runner import columns_of, duckdb_errors
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,7 +43,10 @@ def count_records(con: duckdb.DuckDBPyConnection, models: set[str]) -> Accountin
         def groups(sql: str) -> dict[str, int]:
             return {str(k): int(v) for k, v in con.execute(sql).fetchall()}
 
-        read, last = con.execute(f"SELECT count(*), coalesce(max(position), 0) FROM {LOG}").fetchone()
+        per_file = "source_file" if "source_file" in columns_of(con, LOG) else "NULL"  # position: per file
+        read, last = con.execute(f"SELECT coalesce(sum(n), 0), coalesce(sum(last), 0) FROM (SELECT "
+                                 f"count(*) AS n, max(position) AS last FROM {LOG} GROUP BY {per_file})"
+                                 ).fetchone()
         figures = Accounting(
             read=read,
             rejected=scalar(f"SELECT count(*) FROM {REJECTED}"),

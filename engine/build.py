@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import time
@@ -18,9 +19,11 @@ from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, commit_e
                      discard_staging, plan_exports, stage_exports)
 from .graph import topo_order
 from .lock import build_lock
+from .loop import Figures, collect_figures, split_exports, stamp_exports
 from .project import Project
 from .render import Rendered, Renderer
 from .runner import connect_new, connect_read_only, query, run_model, swap_in
+from .state import load_state, record_exports
 
 Progress = Callable[[str], None]
 
@@ -44,6 +47,8 @@ class BuildResult:
     tests: list[TestResult] = field(default_factory=list)
     accounting: Accounting | None = None
     exports: list[ExportResult] = field(default_factory=list)
+    figures: Figures = field(default_factory=dict)
+    build_id: str | None = None
     seconds: float = 0.0
     run_results: Path | None = None
 
@@ -58,18 +63,25 @@ def compile_models(project: Project) -> dict[str, Rendered]:
 
 
 def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Path]:
-    """The files the models read, each present and not empty."""
+    """The files the models read, each present and not empty (a glob: each file it matches)."""
     paths = {}
     for name in sorted({s for m in models.values() for s in m.sources}):
         path = project.path(project.vars[project.sources[name]])
         flag = "--" + project.sources[name].replace("_", "-")
-        if not path.is_file():
-            raise SourceError(f"{path}: no such file (source '{name}'); pass the log's path with "
-                              f"{flag} PATH")
-        if path.stat().st_size == 0:
-            raise SourceError(f"{path}: the file is empty (0 bytes), not a JSON array; the app writes "
-                              f"[] when there is no feedback, so this log was probably cut short")
-        paths[name] = path
+        files = [path]
+        if glob.has_magic(str(path)):
+            files = sorted(Path(p) for p in glob.glob(str(path)))
+            if not files:
+                raise SourceError(f"{path}: no file matches (source '{name}'); pass the logs' path with "
+                                  f"{flag} PATH")
+        for i, file in enumerate(files):
+            if not file.is_file():
+                raise SourceError(f"{file}: no such file (source '{name}'); pass the log's path with "
+                                  f"{flag} PATH")
+            if file.stat().st_size == 0 and not file.name.lower().endswith((".jsonl", ".ndjson")):
+                raise SourceError(f"{file}: the file is empty (0 bytes), not a JSON array; the app writes "
+                                  f"[] when there is no feedback, so this log was probably cut short")
+            paths[name if i == 0 else f"{name}:{i}"] = file
     return paths
 
 
@@ -92,19 +104,24 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     result = BuildResult(command, database)
     models = compile_models(project)
     output_dir = project.path(project.vars.get("output_dir", ""))
-    plan = plan_exports(models, formats, output_dir, project.vars.get("model_name", ""))
+    plan = split_exports(plan_exports(models, formats, output_dir, project.vars.get("model_name", "")))
+    full_refresh = bool(project.vars.get("full_refresh"))
     with build_lock(database, project.show(database)):
+        if project.vars.get("new_only"):  # files named with the build's time, never overwritten
+            plan, result.build_id = stamp_exports(plan)
         sources = check_sources(project, models)
         building = database.with_name(f".{database.name}.building")
         con = connect_new(building, project.settings.get("duckdb", {}))
         staging = output_dir / f"{STAGING_PREFIX}{os.getpid()}"
         try:
+            load_state(con, project, forget=["exported_samples"] if full_refresh else [])
             for name, model in models.items():
                 progress(f"model {name} ...")
                 t0 = time.perf_counter()
                 rows = run_model(con, model, project.show(model.path), sources)
                 result.models.append(ModelResult(name, rows, time.perf_counter() - t0))
             result.accounting = count_records(con, set(models))
+            result.figures = collect_figures(con, models)
             if test:
                 result.tests = test_models(project, models, con, progress)
                 failed = [t for t in result.tests if not t.passed]
@@ -117,6 +134,10 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 result.exports = stage_exports(con, plan, staging, project.show)
             swap_in(con, building, database)
             commit_exports(staging, result.exports)
+            if command == "build" and (plan or full_refresh):  # only once the files are in place
+                record_exports(project, database, {e.model for e in result.exports},
+                               result.build_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
+                               forget_history=full_refresh)
         finally:
             con.close()
             building.unlink(missing_ok=True)
@@ -167,6 +188,8 @@ def write_run_results(project: Project, result: BuildResult) -> Path:
         "tests": [{"name": t.test.name, "status": "pass" if t.passed else "fail",
                    "failures": t.failures} for t in result.tests],
         "accounting": result.accounting.as_dict() if result.accounting else None,
+        "figures": result.figures,
+        "build_id": result.build_id,
         "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows}
                     for e in result.exports],
     }

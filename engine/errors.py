@@ -55,3 +55,7 @@ class LockError(EngineError):
 
 class DatabaseError(EngineError):
     "The database file is missing or cannot be read"
+
+
+class ReviewError(EngineError):
+    "A review CSV cannot be read or has bad rows; nothing was imported"

@@ -14,6 +14,7 @@ from exporters import Exporter, UnknownExporterError, get_exporter
 from .errors import CompileError, ExportError, VarError
 from .render import Rendered, quote_identifier
 from .runner import columns_of, fetch_rows
+from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,6 +29,7 @@ class Export:
     exporter: Exporter
     model: Rendered
     path: Path
+    split: str | None = None   # only the model's rows whose `split` column has this value
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,11 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{item.model.name}' ({show(item.model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-        rendered = ", ".join(f"to_json({quote_identifier(f)})" for f in item.exporter.fields)
+        rendered = ", ".join(f"coalesce(to_json({quote_identifier(f)}), 'null')"  # NULL: JSON null
+                             for f in item.exporter.fields)
+        where = f" WHERE split = {sql_literal(item.split)}" if item.split else ""
         order = " ORDER BY position" if "position" in available else ""
-        sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{order}"
+        sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{where}{order}"
         staged = staging / item.path.name
         try:
             with staged.open("w", encoding="utf-8", newline="\n") as out:

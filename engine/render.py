@@ -13,7 +13,8 @@ from .project import Project, SqlFile
 from .vars import Literal, sql_literal, suggest
 
 MACROS = SqlFile("__macros__", Path("macros"), "")
-CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None}
+CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None,
+               "splits": None, "summary": (True, False)}
 
 
 @dataclass

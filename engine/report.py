@@ -25,6 +25,8 @@ def summarize(result: BuildResult, show=str) -> list[str]:
             f"valid: {a.valid} = exported {a.exported} + excluded {excluded}"
             + (f" ({', '.join(f'{k} {v}' for k, v in a.excluded_by.items())})" if excluded else ""),
         ]
+    for topic, figures in result.figures.items():  # from models with config(summary=true)
+        lines.append(f"{topic}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     for export in result.exports:
         lines.append(f"wrote {export.rows} samples to {show(export.path)}")
     if a and result.command == "build":

@@ -1,25 +1,37 @@
 {{ config(materialized='table') }}
--- Every record of the feedback log, one row each, in log order (position = record number, from 1).
+{%- set log_path = var('feedback_file').value %}
+{%- set several_files = '*' in log_path or '?' in log_path or '[' in log_path %}
+-- Every record of the feedback log, one row each, in log order (position = record number in its
+-- file, from 1; source_file = the file, when feedback_file is a glob of several, read in name order).
+-- The log may be a JSON array or JSON lines, gzip-compressed or not (macros/inputs.sql).
 -- Fields are read as JSON so that no dirty value can fail the read; the rules of DESIGN.md are
 -- applied here: texts stripped, rating parsed, feedback_id set, and `reason` (NULL = valid) said.
 with raw as (
     select *
     from read_json(
         {{ source('feedback') }},
-        format = 'array',
+        format = {{ json_format(log_path) }},
         records = true,
+        filename = true,
         columns = {
             id: 'JSON', timestamp: 'JSON', session_id: 'JSON', model_name: 'JSON',
             user_input: 'JSON', model_response: 'JSON', rating: 'JSON',
             temperature: 'JSON', top_p: 'JSON', top_k: 'JSON', max_tokens: 'JSON', comment: 'JSON'
         }
     ) with ordinality as log(id, timestamp, session_id, model_name, user_input, model_response,
-                             rating, temperature, top_p, top_k, max_tokens, comment, position)
+                             rating, temperature, top_p, top_k, max_tokens, comment, source_file,
+                             ordinal)
 ),
 
 parsed as (
     select
-        position,
+        ordinal,
+        source_file,
+        {%- if several_files %}
+        ordinal - min(ordinal) over (partition by source_file) + 1 as position,
+        {%- else %}
+        ordinal as position,
+        {%- endif %}
         nullif({{ strip_text(json_label('id')) }}, '') as source_id,
         coalesce({{ strip_text(json_label('session_id')) }}, '') as session_id,
         coalesce({{ strip_text(json_label('timestamp')) }}, '') as timestamp,
@@ -49,18 +61,22 @@ identified as (
 ),
 
 numbered as (
-    select *, min(position) over (partition by feedback_id) as first_position
+    select
+        *,
+        min(ordinal) over (partition by feedback_id) as first_ordinal,
+        arg_min(position, ordinal) over (partition by feedback_id) as first_position,
+        arg_min(source_file, ordinal) over (partition by feedback_id) as first_file
     from identified
 )
 
 select
-    position, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
+    position, source_file, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
     temperature, top_p, top_k, max_tokens, comment,
     case
         when rating is null then 'invalid_rating'
         when coalesce(user_input, '') = '' then 'empty_user_input'
         when coalesce(model_response, '') = '' then 'empty_model_response'
-        when first_position < position then 'duplicate'
+        when first_ordinal < ordinal then 'duplicate'
     end as reason,
     case
         when rating is null then
@@ -69,9 +85,10 @@ select
             'user_input is ' || if(user_input_kind = 'text', 'blank', user_input_kind)
         when coalesce(model_response, '') = '' then
             'model_response is ' || if(model_response_kind = 'text', 'blank', model_response_kind)
-        when first_position < position then
-            'repeats record ' || first_position || if(source_id is null, ' (same content)', ' (same id)')
+        when first_ordinal < ordinal then
+            'repeats record ' || first_position || if(first_file = source_file, '', ' of ' || first_file)
+            || if(source_id is null, ' (same content)', ' (same id)')
     end as detail,
     rating_json
 from numbered
-order by position
+order by ordinal

@@ -1,5 +1,4 @@
 {{ config(
-    export=['json', 'jsonl', 'alpaca'],
     tests={
         'feedback_id': ['not_null', 'unique'],
         'rating': [{'accepted_values': {'values': [1, 2, 3, 4, 5]}}],
@@ -7,16 +6,25 @@
         'output': ['not_empty'],
     }
 ) }}
--- The training set: one sample per rated reply that passed every filter, in log order.
+-- The new samples: one per rated reply that passed every filter, in log order, with the reviewer's
+-- corrected reply in place of the model's, sensitive content masked (macros/redact.sql), and the
+-- split each falls in (by session, macros/split.sql). training_set writes them to the files.
 select
-    user_input as instruction,
+    {{ redact('user_input') }} as instruction,
     '' as input,
-    model_response as output,
+    {{ redact('coalesce(corrected_output, model_response)') }} as output,
     rating,
     model_name,
     feedback_id,
     timestamp,
-    position
+    position,
+    source_file,
+    session_id,
+    times_rated,
+    decision as review,
+    corrected_output is not null as corrected,
+    {% if var('val_ratio') %}{{ split_of("coalesce(nullif(session_id, ''), feedback_id)", var('val_ratio')) }}
+    {%- else %}'train'{% endif %} as split
 from {{ ref('training_candidates') }}
 where excluded_by is null
-order by position
+order by source_file, position

@@ -1,0 +1,10 @@
+{#- fbt's state, the tables that outlive a build (engine/state.py keeps them in data/fbt_state.duckdb
+    and copies them into schema `state` of each build's database before the models run):
+    - review_decisions: feedback_id, decision ('keep' or 'drop'), corrected_output, decided_at, source
+      (written by `python cli.py review import FILE`)
+    - exported_samples: feedback_id, build_id, exported_at (every feedback_id a build wrote to its
+      files; --full-refresh forgets them)
+    Query them after a build: python cli.py query "select * from state.review_decisions" -#}
+{% macro state(table) -%}
+state.{{ quote_identifier(table) }}
+{%- endmacro %}

@@ -1,0 +1,36 @@
+{{ config(summary=true) }}
+-- The feedback loop's figures, printed in the build summary as "topic: figure value, ..." and kept
+-- in target/run_results.json. Add a row to show another figure.
+{%- set candidates = ref('training_candidates') %}
+{%- set samples = ref('training_samples') %}
+with figures(n, topic, figure, value) as (
+    select 1, 'review', 'kept', count(*) filter (where decision = 'keep') from {{ candidates }}
+    union all select 2, 'review', 'dropped', count(*) filter (where decision = 'drop') from {{ candidates }}
+    union all select 3, 'review', 'corrected', count(*) filter (where corrected) from {{ samples }}
+    union all select 4, 'review', 'awaiting review', count(*) from {{ ref('review_queue') }}
+{%- if var('redact') %}
+{%- for placeholder in redaction_placeholders %}
+    union all
+    select 10 + {{ loop.index }}, 'redacted', {{ placeholder.strip('[]').lower() | literal }},
+        coalesce(sum({{ count_placeholder('s.instruction', placeholder) }} - {{ count_placeholder('c.user_input', placeholder) }}
+            + {{ count_placeholder('s.output', placeholder) }}
+            - {{ count_placeholder('coalesce(c.corrected_output, c.model_response)', placeholder) }}), 0)
+    from {{ samples }} as s join {{ candidates }} as c using (feedback_id)
+{%- endfor %}
+{%- endif %}
+{%- if var('dedup') %}
+    union all select 20, 'dedup', 'duplicate ratings left out', count(*) filter (where excluded_by = 'duplicate_rating') from {{ candidates }}
+    union all select 21, 'dedup', 'samples rated more than once', count(*) filter (where times_rated > 1) from {{ samples }}
+{%- endif %}
+{%- if var('base_dataset') %}
+    union all select 30, 'merged', 'base', count(*) from {{ ref('base_samples') }}
+    union all select 31, 'merged', 'new', count(*) from {{ samples }}
+    union all select 32, 'merged', 'duplicates of base left out', count(*) filter (where excluded_by = 'duplicate_of_base') from {{ candidates }}
+    union all select 33, 'merged', 'total', count(*) from {{ ref('training_set') }}
+{%- endif %}
+{%- if var('val_ratio') %}
+    union all select 40, 'split', 'train', count(*) filter (where split = 'train') from {{ ref('training_set') }}
+    union all select 41, 'split', 'val', count(*) filter (where split = 'val') from {{ ref('training_set') }}
+{%- endif %}
+)
+select topic, figure, value from figures order by n
