@@ -91,7 +91,7 @@ def test_the_test_command_runs_the_shipped_data_tests(project):
 
 
 def test_an_unknown_export_format_in_config_suggests(project):
-    path = project.root / "models" / "training_samples.sql"
+    path = project.root / "models" / "training_set.sql"
     path.write_text(path.read_text().replace("'alpaca']", "'alpacca']"))
     result = project.invoke("build", ok=False)
     assert result.exit_code == 1
