@@ -1,5 +1,5 @@
 {{ config(
-    export=['json', 'jsonl', 'alpaca'],
+    export=['json', 'jsonl'],
     tests={
         'feedback_id': ['not_null', 'unique'],
         'rating': [{'accepted_values': {'values': [1, 2, 3, 4, 5]}}],
