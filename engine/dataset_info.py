@@ -68,8 +68,8 @@ def read_existing(path: Path, show=str) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ExportError(f"{show(path)}: cannot read it as JSON ({e}); fix or remove it, or pass "
-                          f"--var dataset_info=false") from e
+                          f"--var dataset_info=never") from e
     if not isinstance(document, dict):
         raise ExportError(f"{show(path)}: not a JSON object of datasets; fix or remove it, or pass "
-                          f"--var dataset_info=false")
+                          f"--var dataset_info=never")
     return document
