@@ -101,7 +101,7 @@ def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, .
     counts = ", ".join(f"count({quote_identifier(f)})" for f in optional)
     with duckdb_errors(item.model.name, ExportError):
         found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchone()
-    absent = {f for f, n in zip(optional, found) if n == 0}
+    absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
     return tuple(f for f in item.exporter.fields if f not in absent)
 
 

@@ -106,7 +106,7 @@ def object_shaper(fields: tuple[str, ...], optional: tuple[str, ...], key: str, 
     keys = [(key.format(name), name in optional) for name in fields]
 
     def shape(row: tuple) -> str:
-        return start + sep.join(k + v for (k, skip), v in zip(keys, row)
-                                if not (skip and v in (None, "null"))) + end
+        return start + sep.join(k + v for (k, may_omit), v in zip(keys, row, strict=True)
+                                if not (may_omit and v in (None, "null"))) + end
 
     return shape

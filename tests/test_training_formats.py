@@ -8,10 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import record
 
 QWEN, LORA = "huanhuan-qwen", "huanhuan-qwen-7b-lora"
 A, B, C = "1721400000.01", "1721400500.02", "1721401000.03"
