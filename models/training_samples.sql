@@ -8,6 +8,7 @@
     }
 ) }}
 -- The training set: one sample per rated reply that passed every filter, in log order.
+-- (alpaca and the chat formats are written from chat_samples, which adds system and history.)
 select
     user_input as instruction,
     '' as input,
