@@ -5,7 +5,8 @@ Each file of the build that LLaMA-Factory can read gets an entry named after the
 name, e.g. `dataset: sharegpt_format_samples.json`): file_name, formatting, ranking, columns and, for sharegpt, tags. A column whose
 field the file does not have (system or history when unset) is left out, since LLaMA-Factory would
 look for it. Entries already in the file for other names are kept, so a dataset_info.json of your own
-(or of a build with other formats or --model-name) is extended, not lost."""
+(or of a build with other formats or --model-name) is extended, not lost. An empty file (no samples,
+no pairs) is not registered: LLaMA-Factory cannot load it."""
 
 from __future__ import annotations
 
@@ -44,17 +45,21 @@ def dataset_entries(results: list[ExportResult]) -> dict[str, dict[str, Any]]:
 
 def stage_dataset_info(results: list[ExportResult], output_dir: Path, staging: Path, when: str,
                        show=str) -> list[ExportResult]:
-    """Write dataset_info.json into staging (the old one's other entries kept) and return its result;
-    [] when var dataset_info (when) says not to, or no file of the build is one LLaMA-Factory reads.
+    """Write dataset_info.json into staging and return its result; [] when var dataset_info (when)
+    says not to, or the build wrote no file LLaMA-Factory reads.
 
-    when: "always", "never", or "auto": only if the build writes a format beyond the original three."""
+    when: "always", "never", or "auto": only if the build writes a format beyond the original three.
+    An empty file is not registered (LLaMA-Factory cannot load it) and its old entry is dropped; the
+    other entries of an existing dataset_info.json are kept."""
     if when == "never" or when == "auto" and {r.format for r in results} <= ORIGINAL_FORMATS:
         return []
-    entries = dataset_entries(results)
-    if not entries:
+    readable = dataset_entries(results)
+    if not readable:
         return []
+    entries = {name: entry for name, entry in readable.items()
+               if any(r.rows for r in results if r.path.name == name)}
     target = output_dir / FILENAME
-    document = read_existing(target, show)
+    document = {name: entry for name, entry in read_existing(target, show).items() if name not in readable}
     document.update(entries)
     staged = staging / FILENAME
     staged.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

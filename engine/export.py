@@ -44,7 +44,7 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
     """Match each requested format to the one model whose config(export=...) names it."""
     feeds: dict[str, Rendered] = {}
     for model in models.values():
-        for name in model.exports:
+        for name in expand_formats(model.exports):
             try:
                 get_exporter(name)
             except UnknownExporterError as e:

@@ -417,3 +417,13 @@ def test_unreadable_dataset_info_stops_the_build_and_keeps_the_old_files(project
     assert result.stderr.startswith("Error: data/training_samples/dataset_info.json: cannot read it as JSON")
     assert result.stderr.rstrip().endswith("fix or remove it, or pass --var dataset_info=never")
     assert [p.name for p in project.out.iterdir()] == ["dataset_info.json"]
+
+
+def test_dataset_info_leaves_out_empty_files(project):
+    build(project)
+    assert "dpo_pairs_alpaca.json" in project.read_json("dataset_info.json")
+    project.write_log([r for r in known_log() if r["rating"] != 1])  # without the 1s, no gap of 4
+    project.invoke("build", "--format", *ALL_FORMATS, "--var", "min_gap=4")
+    assert project.read_json("dpo_pairs_alpaca.json") == []
+    info = project.read_json("dataset_info.json")
+    assert "dpo_pairs_alpaca.json" not in info and "sharegpt_format_samples.json" in info
