@@ -118,7 +118,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
                 result.exports = stage_exports(con, plan, staging, project.show)
                 result.exports += stage_dataset_info(result.exports, output_dir, staging,
-                                                     project.vars.get("dataset_info", "never"), project.show)
+                                                     project.vars.get("dataset_info", "auto"), project.show)
             swap_in(con, building, database)
             commit_exports(staging, result.exports)
         finally:

@@ -1,10 +1,10 @@
 """dataset_info.json: LLaMA-Factory's register of datasets, written into output_dir beside the files
 so that its `dataset_dir` can point straight at output_dir.
 
-Each file of the build that LLaMA-Factory can read gets an entry named after the file (the file's
-name, e.g. `dataset: sharegpt_format_samples.json`): file_name, formatting, ranking, columns and, for sharegpt, tags. A column whose
-field the file does not have (system or history when unset) is left out, since LLaMA-Factory would
-look for it. Entries already in the file for other names are kept, so a dataset_info.json of your own
+Each file of the build that LLaMA-Factory can read gets an entry named after the file (its whole
+name, e.g. `dataset: sharegpt_format_samples.json`): file_name, formatting, ranking, columns and, for
+sharegpt, tags. A column whose field the file does not have (system or history when unset) is left
+out, since LLaMA-Factory would look for it. Entries already in the file for other names are kept, so a dataset_info.json of your own
 (or of a build with other formats or --model-name) is extended, not lost. An empty file (no samples,
 no pairs) is not registered: LLaMA-Factory cannot load it."""
 

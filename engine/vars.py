@@ -84,7 +84,10 @@ def declare_vars(table: Mapping[str, Any]) -> dict[str, VarSpec]:
                                        or specs[spec.below].kind not in (int, float)):
             raise ProjectError(f"pyproject.toml [tool.fbt.vars] {spec.name}: below = {spec.below!r} "
                                f"must name another numeric var, and {spec.name} must be numeric")
-    check_order(specs, {name: spec.default for name, spec in specs.items()}, {})
+    try:
+        check_order(specs, {name: spec.default for name, spec in specs.items()}, {})
+    except VarError as e:
+        raise ProjectError(f"pyproject.toml [tool.fbt.vars]: {e}") from e
     return specs
 
 
@@ -106,11 +109,11 @@ def resolve_vars(specs: Mapping[str, VarSpec], given: Iterable[GivenVar]) -> dic
 
 def check_order(specs: Mapping[str, VarSpec], values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
     """Each var declared `below = "other"` must be less than other's value; else a VarError."""
+    def said(name: str) -> str:
+        return f"{name}={json.dumps(values[name])} (from {origins.get(name, 'pyproject.toml')})"
+
     for spec in specs.values():
         if spec.below is not None and not values[spec.name] < values[spec.below]:
-            def said(name: str) -> str:
-                return f"{name}={json.dumps(values[name])} (from {origins.get(name, 'pyproject.toml')})"
-
             raise VarError(f"Invalid vars: {spec.name} must be below {spec.below}, but "
                            f"{said(spec.name)} and {said(spec.below)}. Example: --var {spec.name}="
                            f"{spec.default} --var {spec.below}={specs[spec.below].default}")
