@@ -12,7 +12,7 @@ import click
 
 import engine
 from engine.report import summarize, tabulate
-from exporters import EXPORTERS
+from exporters import FORMAT_NAMES
 
 
 class Cli(click.Group):
@@ -130,7 +130,7 @@ def cli(ctx, project_dir):
 @cli.command(cls=SpreadFormats)
 @var_options
 @loop_flags
-@click.option("--format", "formats", multiple=True, type=click.Choice(sorted(EXPORTERS)),
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
               help="Formats to write (default: json jsonl alpaca); `--format json alpaca` works")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr")
 @click.pass_context

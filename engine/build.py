@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .accounting import Accounting, count_records
+from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, describe_failure, run_test
 from .errors import DataTestError, SourceError
 from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, commit_exports,
@@ -132,6 +133,8 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
                 result.exports = stage_exports(con, plan, staging, project.show)
+                result.exports += stage_dataset_info(result.exports, output_dir, staging,
+                                                     project.vars.get("dataset_info", "auto"), project.show)
             swap_in(con, building, database)
             commit_exports(staging, result.exports)
             if command == "build" and (plan or full_refresh):  # only once the files are in place

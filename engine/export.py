@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exporters import Exporter, UnknownExporterError, get_exporter
+from exporters import Exporter, UnknownExporterError, expand_formats, get_exporter
 
 from .errors import CompileError, ExportError, VarError
 from .render import Rendered, quote_identifier
-from .runner import columns_of, fetch_rows
+from .runner import columns_of, duckdb_errors, fetch_rows
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class ExportResult:
     model: str
     path: Path
     rows: int
+    fields: tuple[str, ...] = ()  # the keys the file has: an optional field NULL in every row is not one
 
 
 def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Path,
@@ -45,7 +46,7 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
     """Match each requested format to the one model whose config(export=...) names it."""
     feeds: dict[str, Rendered] = {}
     for model in models.values():
-        for name in model.exports:
+        for name in expand_formats(model.exports):
             try:
                 get_exporter(name)
             except UnknownExporterError as e:
@@ -55,7 +56,7 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
                                    f"'{name}'; keep it in one model's config(export=...)")
             feeds[name] = model
     plan = []
-    for name in dict.fromkeys(formats):
+    for name in expand_formats(formats):
         try:
             exporter = get_exporter(name)
         except UnknownExporterError as e:
@@ -99,8 +100,21 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
         except OSError as e:
             raise ExportError(f"{item.path}: cannot write it ({e.strerror}); check the output dir "
                               f"and free space") from e
-        results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows))
+        results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows,
+                                    present_fields(con, item)))
     return results
+
+
+def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, ...]:
+    """The exporter's fields less the optional ones that are NULL in every row (left out of the file)."""
+    optional = item.exporter.optional
+    if not optional:
+        return item.exporter.fields
+    counts = ", ".join(f"count({quote_identifier(f)})" for f in optional)
+    with duckdb_errors(item.model.name, ExportError):
+        found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchone()
+    absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
+    return tuple(f for f in item.exporter.fields if f not in absent)
 
 
 def commit_exports(staging: Path, results: list[ExportResult]) -> None:

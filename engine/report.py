@@ -28,7 +28,11 @@ def summarize(result: BuildResult, show=str) -> list[str]:
     for topic, figures in result.figures.items():  # from models with config(summary=true)
         lines.append(f"{topic}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     for export in result.exports:
-        lines.append(f"wrote {export.rows} samples to {show(export.path)}")
+        if export.format == "dataset_info":
+            lines.append(f"registered {export.rows} file(s) for LLaMA-Factory in {show(export.path)}")
+        else:
+            lines.append(f"wrote {export.rows} {'pairs' if export.format.startswith('dpo') else 'samples'}"
+                         f" to {show(export.path)}")
     if a and result.command == "build":
         if a.exported:
             lines.append(f"total samples: {a.exported}, average rating: {a.average_rating:.2f}")

@@ -94,21 +94,24 @@ def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection],
 
 def record_exports(project: Project, database: Path, models: Iterable[str], build_id: str,
                    forget_history: bool) -> None:
-    """Remember every feedback_id the committed build wrote (read from its database); with
-    forget_history (--full-refresh) the earlier history is dropped first."""
-    models = sorted(set(models))
+    """Remember every feedback_id the committed build wrote (read from its database: the exported
+    models that have a feedback_id column, i.e. the samples, not pairs); with forget_history
+    (--full-refresh) the earlier history is dropped first."""
+    wanted = sorted(set(models))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
         if forget_history:
             con.execute("DELETE FROM exported_samples")
-        if not models:
-            return
         con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
         try:
+            with_ids = {r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_columns() WHERE database_name = 'fbt_build' "
+                "AND schema_name = 'main' AND column_name = 'feedback_id'").fetchall()}
             ids = " UNION ".join(f"SELECT feedback_id FROM fbt_build.main.{quote_identifier(m)} "
-                                 f"WHERE feedback_id IS NOT NULL" for m in models)
-            con.execute(f"INSERT OR REPLACE INTO exported_samples SELECT feedback_id, "
-                        f"{sql_literal(build_id)}, now()::TIMESTAMP FROM ({ids})")
+                                 f"WHERE feedback_id IS NOT NULL" for m in wanted if m in with_ids)
+            if ids:
+                con.execute(f"INSERT OR REPLACE INTO exported_samples SELECT feedback_id, "
+                            f"{sql_literal(build_id)}, now()::TIMESTAMP FROM ({ids})")
         finally:
             con.execute("DETACH fbt_build")
 

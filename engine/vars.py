@@ -25,6 +25,7 @@ class VarSpec:
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
     help: str = ""
+    below: str | None = None   # another var this one must stay below (kto_bad below kto_good)
 
     @property
     def kind(self) -> type:
@@ -63,27 +64,37 @@ def declare_vars(table: Mapping[str, Any]) -> dict[str, VarSpec]:
     specs = {}
     for name, entry in table.items():
         if isinstance(entry, Mapping):
-            unknown = set(entry) - {"default", "min", "max", "choices", "help"}
+            unknown = set(entry) - {"default", "min", "max", "choices", "help", "below"}
             if "default" not in entry or unknown:
                 raise ProjectError(
                     f"pyproject.toml [tool.fbt.vars] {name}: expected {{default = ..., min, max, "
-                    f"choices, help}}; fix the entry"
+                    f"choices, help, below}}; fix the entry"
                 )
             choices = entry.get("choices")
             spec = VarSpec(name, entry["default"], entry.get("min"), entry.get("max"),
-                           tuple(choices) if choices else None, entry.get("help", ""))
+                           tuple(choices) if choices else None, entry.get("help", ""), entry.get("below"))
         else:
             spec = VarSpec(name, entry)
         if spec.kind not in KINDS:
             raise ProjectError(f"pyproject.toml [tool.fbt.vars] {name}: unsupported default {entry!r}")
         check_value(spec, spec.default, "pyproject.toml")
         specs[name] = spec
+    for spec in specs.values():
+        if spec.below is not None and (spec.below not in specs or spec.kind not in (int, float)
+                                       or specs[spec.below].kind not in (int, float)):
+            raise ProjectError(f"pyproject.toml [tool.fbt.vars] {spec.name}: below = {spec.below!r} "
+                               f"must name another numeric var, and {spec.name} must be numeric")
+    try:
+        check_order(specs, {name: spec.default for name, spec in specs.items()}, {})
+    except VarError as e:
+        raise ProjectError(f"pyproject.toml [tool.fbt.vars]: {e}") from e
     return specs
 
 
 def resolve_vars(specs: Mapping[str, VarSpec], given: Iterable[GivenVar]) -> dict[str, Any]:
     """Defaults overlaid with the command line's values, each checked against its declaration."""
     values = {name: spec.default for name, spec in specs.items()}
+    origins: dict[str, str] = {}
     for item in given:
         spec = specs.get(item.name)
         if spec is None:
@@ -91,7 +102,21 @@ def resolve_vars(specs: Mapping[str, VarSpec], given: Iterable[GivenVar]) -> dic
                            f" Declared vars: {', '.join(sorted(specs))}")
         value = coerce(spec, item.value) if item.is_text else item.value
         values[item.name] = check_value(spec, value, item.origin)
+        origins[item.name] = item.origin
+    check_order(specs, values, origins)
     return values
+
+
+def check_order(specs: Mapping[str, VarSpec], values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+    """Each var declared `below = "other"` must be less than other's value; else a VarError."""
+    def said(name: str) -> str:
+        return f"{name}={json.dumps(values[name])} (from {origins.get(name, 'pyproject.toml')})"
+
+    for spec in specs.values():
+        if spec.below is not None and not values[spec.name] < values[spec.below]:
+            raise VarError(f"Invalid vars: {spec.name} must be below {spec.below}, but "
+                           f"{said(spec.name)} and {said(spec.below)}. Example: --var {spec.name}="
+                           f"{spec.default} --var {spec.below}={specs[spec.below].default}")
 
 
 def coerce(spec: VarSpec, text: str) -> Any:

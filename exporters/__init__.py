@@ -6,25 +6,42 @@ import difflib
 
 from engine.errors import ExportError
 
-from . import alpaca, json_array, jsonl
+from . import alpaca, dpo, json_array, jsonl, kto, openai, sharegpt
 from .base import Exporter, safe_filename
 
 EXPORTERS: dict[str, Exporter] = {e.name: e for e in (json_array.EXPORTER, jsonl.EXPORTER,
-                                                       alpaca.EXPORTER)}
+                                                       alpaca.EXPORTER, sharegpt.EXPORTER,
+                                                       openai.EXPORTER, dpo.TRL, dpo.ALPACA,
+                                                       dpo.OPENAI, kto.EXPORTER)}
+
+# A format name that stands for several exporters: `--format dpo` writes every layout of the pairs.
+GROUPS: dict[str, tuple[str, ...]] = {"dpo": ("dpo_trl", "dpo_alpaca", "dpo_openai")}
+
+FORMAT_NAMES = sorted([*EXPORTERS, *GROUPS])
 
 
 class UnknownExporterError(ExportError):
     "An export format name that no exporter has"
 
 
+def expand_formats(names: list[str]) -> list[str]:
+    """Format names with each group replaced by its members, first mention kept.
+
+    >>> expand_formats(["json", "dpo", "dpo_trl"])
+    ['json', 'dpo_trl', 'dpo_alpaca', 'dpo_openai']
+    """
+    return list(dict.fromkeys(member for name in names for member in GROUPS.get(name, (name,))))
+
+
 def get_exporter(name: str) -> Exporter:
     try:
         return EXPORTERS[name]
     except KeyError:
-        hint = difflib.get_close_matches(name, EXPORTERS, n=1)
+        hint = difflib.get_close_matches(name, FORMAT_NAMES, n=1)
         raise UnknownExporterError(
             f"Unknown export format '{name}'." + (f" Did you mean '{hint[0]}'?" if hint else "")
-            + f" Formats: {', '.join(sorted(EXPORTERS))}") from None
+            + f" Formats: {', '.join(FORMAT_NAMES)}") from None
 
 
-__all__ = ["EXPORTERS", "Exporter", "UnknownExporterError", "get_exporter", "safe_filename"]
+__all__ = ["EXPORTERS", "FORMAT_NAMES", "GROUPS", "Exporter", "UnknownExporterError", "expand_formats",
+           "get_exporter", "safe_filename"]

@@ -1,14 +1,20 @@
-"""alpaca: the Stanford Alpaca / LLaMA-Factory SFT form, {instruction, input, output}."""
+"""alpaca: the Stanford Alpaca / LLaMA-Factory SFT form, {instruction, input, output}, plus "system"
+when var system_prompt is set and "history" ([[instruction, response], ...]) with var with_history."""
 
 from .base import Exporter, json_array_writer
 
-FIELDS = ("instruction", "input", "output")
+FIELDS = ("instruction", "input", "output", "system", "history")
+OPTIONAL = ("system", "history")
 
 EXPORTER = Exporter(
     name="alpaca",
     filename="alpaca_format_samples.json",
     model_filename="{model}_alpaca_format.json",
     fields=FIELDS,
-    write=json_array_writer(FIELDS),
-    help="indented JSON array of {instruction, input, output} (Alpaca, LLaMA-Factory)",
+    write=json_array_writer(FIELDS, OPTIONAL),
+    help="indented JSON array of {instruction, input, output[, system][, history]} (Alpaca, LLaMA-Factory)",
+    optional=OPTIONAL,
+    dataset_info={"formatting": "alpaca", "ranking": False,
+                  "columns": {"prompt": "instruction", "query": "input", "response": "output",
+                              "system": "system", "history": "history"}},
 )

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 Rows = Iterable[tuple[str, ...]]
 Writer = Callable[[Rows, TextIO], int]
@@ -29,6 +29,8 @@ class Exporter:
     fields: tuple[str, ...]    # output keys, in order; each is a column of the exported model
     write: Writer              # rows of JSON-text values -> the file; returns rows written
     help: str
+    optional: tuple[str, ...] = ()     # fields left out of an object when NULL (e.g. system)
+    dataset_info: Mapping[str, Any] | None = None  # its LLaMA-Factory dataset_info.json entry
 
     def target(self, model_name: str) -> str:
         """The file name for a build, with the model name made safe to use as a file name."""
@@ -56,14 +58,16 @@ def safe_filename(name: str) -> str:
     return safe
 
 
-def json_array_writer(fields: tuple[str, ...]) -> Writer:
-    """A writer of an array with each object indented as Python's json.dump(indent=2) does."""
+def json_array_writer(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Writer:
+    """A writer of an array with each object indented as Python's json.dump(indent=2) does (values
+    that are lists or objects stay on one line); a field in optional is left out where it is NULL."""
     template = "  {\n" + ",\n".join(f'    "{key}": %s' for key in fields) + "\n  }"
+    shape = object_shaper(fields, optional, '    "{}": ', ",\n", "  {\n", "\n  }")
 
     def write(rows: Rows, out: TextIO) -> int:
         count = 0
         for row in rows:
-            out.write(("[\n" if count == 0 else ",\n") + template % row)
+            out.write(("[\n" if count == 0 else ",\n") + (shape(row) if shape else template % row))
             count += 1
         out.write("\n]\n" if count else "[]\n")
         return count
@@ -71,15 +75,40 @@ def json_array_writer(fields: tuple[str, ...]) -> Writer:
     return write
 
 
-def json_lines_writer(fields: tuple[str, ...]) -> Writer:
-    """A writer of one JSON object per line (JSONL), keys in fields order."""
+def json_lines_writer(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Writer:
+    """A writer of one JSON object per line (JSONL), keys in fields order; a field in optional is
+    left out where it is NULL."""
     template = "{" + ", ".join(f'"{key}": %s' for key in fields) + "}\n"
+    shape = object_shaper(fields, optional, '"{}": ', ", ", "{", "}\n")
 
     def write(rows: Rows, out: TextIO) -> int:
         count = 0
         for row in rows:
-            out.write(template % row)
+            out.write(shape(row) if shape else template % row)
             count += 1
         return count
 
     return write
+
+
+def object_shaper(fields: tuple[str, ...], optional: tuple[str, ...], key: str, sep: str, start: str,
+                  end: str) -> Callable[[tuple], str] | None:
+    """One object's text from a row, leaving out each optional field whose value is NULL; None when
+    no field is optional (the writers then use a fixed template, which is faster).
+
+    >>> shape = object_shaper(("q", "system"), ("system",), '"{}": ', ", ", "{", "}")
+    >>> shape(('"hi"', None)), shape(('"hi"', '"be brief"'))
+    ('{"q": "hi"}', '{"q": "hi", "system": "be brief"}')
+    """
+    unknown = set(optional) - set(fields)
+    if unknown:
+        raise ValueError(f"optional fields {sorted(unknown)} are not among the fields {fields}")
+    if not optional:
+        return None
+    keys = [(key.format(name), name in optional) for name in fields]
+
+    def shape(row: tuple) -> str:
+        return start + sep.join(k + v for (k, may_omit), v in zip(keys, row, strict=True)
+                                if not (may_omit and v in (None, "null"))) + end
+
+    return shape

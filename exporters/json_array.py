@@ -3,6 +3,9 @@
 from .base import Exporter, json_array_writer
 
 FIELDS = ("instruction", "input", "output", "rating", "model_name", "feedback_id", "timestamp")
+# LLaMA-Factory reads it as alpaca and ignores the other keys.
+DATASET_INFO = {"formatting": "alpaca", "ranking": False,
+                "columns": {"prompt": "instruction", "query": "input", "response": "output"}}
 
 EXPORTER = Exporter(
     name="json",
@@ -11,4 +14,5 @@ EXPORTER = Exporter(
     fields=FIELDS,
     write=json_array_writer(FIELDS),
     help="indented JSON array of {instruction, input, output, rating, model_name, feedback_id, timestamp}",
+    dataset_info=DATASET_INFO,
 )

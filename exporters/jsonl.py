@@ -1,7 +1,7 @@
 """jsonl: the same objects as json, one per line."""
 
 from .base import Exporter, json_lines_writer
-from .json_array import FIELDS
+from .json_array import DATASET_INFO, FIELDS
 
 EXPORTER = Exporter(
     name="jsonl",
@@ -10,4 +10,5 @@ EXPORTER = Exporter(
     fields=FIELDS,
     write=json_lines_writer(FIELDS),
     help="JSON lines, one {instruction, input, output, rating, model_name, feedback_id, timestamp} each",
+    dataset_info=DATASET_INFO,
 )

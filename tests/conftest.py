@@ -85,3 +85,37 @@ def project(tmp_path: Path) -> Project:
     shutil.copytree(ROOT / "models", root / "models")
     shutil.copytree(ROOT / "macros", root / "macros")
     return Project(root)
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite the golden files under tests/golden/ from this run's output")
+
+
+@pytest.fixture
+def golden(request):
+    """compare(folder, name): the files in folder equal, byte for byte, those in tests/golden/name/
+    (the same names, the same bytes); with --update-golden, rewrite tests/golden/name/ instead."""
+    update = request.config.getoption("--update-golden")
+
+    def compare(folder: Path, name: str) -> None:
+        expected_dir = GOLDEN / name
+        actual = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+        if update:
+            shutil.rmtree(expected_dir, ignore_errors=True)
+            expected_dir.mkdir(parents=True)
+            for file_name, data in actual.items():
+                (expected_dir / file_name).write_bytes(data)
+            return
+        expected = {p.name: p.read_bytes() for p in sorted(expected_dir.iterdir())} \
+            if expected_dir.is_dir() else {}
+        assert sorted(actual) == sorted(expected), f"files differ from tests/golden/{name}/ " \
+                                                   f"(rerun with --update-golden and review the diff)"
+        for file_name, data in actual.items():
+            assert data.decode("utf-8") == expected[file_name].decode("utf-8"), \
+                f"{file_name} differs from tests/golden/{name}/{file_name}"
+
+    return compare

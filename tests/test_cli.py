@@ -134,8 +134,8 @@ def test_ls_lists_models_in_build_order(project):
     lines = project.invoke("ls").stdout.splitlines()
     names = [line.split()[0] for line in lines]
     assert names.index("feedback_log") < names.index("stg_feedback") < names.index("training_candidates")
-    [exporting] = [line for line in lines if "exports:" in line]
-    assert exporting.startswith("training_set ") and exporting.endswith("exports: json, jsonl, alpaca")
+    [exporting] = [line for line in lines if line.startswith("training_set ")]
+    assert exporting.endswith("exports: json, jsonl, alpaca")
     assert names.index("training_samples") < names.index("training_set")
 
 

@@ -1,0 +1,45 @@
+"""dpo: preference pairs (models/preference_pairs.sql) in three layouts, one exporter each; the
+format name `dpo` asks for all three (exporters.GROUPS).
+
+- dpo_trl: TRL's conversational {"prompt": [...], "chosen": [...], "rejected": [...]} JSON lines
+- dpo_alpaca: LLaMA-Factory's ranking form, an array of {instruction, input, chosen, rejected[, system]}
+- dpo_openai: OpenAI's preference JSONL, {"input": {"messages": [...]}, "preferred_output": [...],
+  "non_preferred_output": [...]}"""
+
+from .base import Exporter, json_array_writer, json_lines_writer
+
+TRL_FIELDS = ("prompt", "chosen", "rejected")
+ALPACA_FIELDS = ("instruction", "input", "chosen", "rejected", "system")
+ALPACA_OPTIONAL = ("system",)
+OPENAI_FIELDS = ("input", "preferred_output", "non_preferred_output")
+
+TRL = Exporter(
+    name="dpo_trl",
+    filename="dpo_pairs.jsonl",
+    model_filename="{model}_dpo_pairs.jsonl",
+    fields=TRL_FIELDS,
+    write=json_lines_writer(TRL_FIELDS),
+    help='JSON lines of {"prompt", "chosen", "rejected"} as message lists (TRL DPOTrainer)',
+)
+
+ALPACA = Exporter(
+    name="dpo_alpaca",
+    filename="dpo_pairs_alpaca.json",
+    model_filename="{model}_dpo_pairs_alpaca.json",
+    fields=ALPACA_FIELDS,
+    write=json_array_writer(ALPACA_FIELDS, ALPACA_OPTIONAL),
+    help="JSON array of {instruction, input, chosen, rejected[, system]} (LLaMA-Factory ranking)",
+    optional=ALPACA_OPTIONAL,
+    dataset_info={"formatting": "alpaca", "ranking": True,
+                  "columns": {"prompt": "instruction", "query": "input", "chosen": "chosen",
+                              "rejected": "rejected", "system": "system"}},
+)
+
+OPENAI = Exporter(
+    name="dpo_openai",
+    filename="dpo_pairs_openai.jsonl",
+    model_filename="{model}_dpo_pairs_openai.jsonl",
+    fields=OPENAI_FIELDS,
+    write=json_lines_writer(OPENAI_FIELDS),
+    help='JSON lines of {"input": {"messages"}, "preferred_output", "non_preferred_output"} (OpenAI DPO)',
+)

@@ -1,0 +1,21 @@
+"""sharegpt: LLaMA-Factory's ShareGPT form, {"conversations": [{"from": "human", "value": ...},
+{"from": "gpt", "value": ...}], "system": ...}; "system" only when var system_prompt is set."""
+
+from .base import Exporter, json_array_writer
+
+FIELDS = ("conversations", "system")
+OPTIONAL = ("system",)
+
+EXPORTER = Exporter(
+    name="sharegpt",
+    filename="sharegpt_format_samples.json",
+    model_filename="{model}_sharegpt_format.json",
+    fields=FIELDS,
+    write=json_array_writer(FIELDS, OPTIONAL),
+    help='JSON array of {"conversations": [{"from", "value"}, ...][, "system"]} (LLaMA-Factory ShareGPT)',
+    optional=OPTIONAL,
+    dataset_info={"formatting": "sharegpt", "ranking": False,
+                  "columns": {"messages": "conversations", "system": "system"},
+                  "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human",
+                           "assistant_tag": "gpt", "system_tag": "system"}},
+)

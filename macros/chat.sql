@@ -1,0 +1,35 @@
+{#- Chat messages for the conversational formats. A turn is {'user': ..., 'assistant': ...};
+    style 'openai' writes {"role": "user"|"assistant"|"system", "content": ...} (OpenAI, TRL),
+    style 'sharegpt' writes {"from": "human"|"gpt", "value": ...} (LLaMA-Factory ShareGPT). -#}
+
+{% macro chat_message(role, content, style='openai') -%}
+{%- set sharegpt_roles = {'user': 'human', 'assistant': 'gpt', 'system': 'system'} -%}
+{%- if style == 'sharegpt' -%}
+{'from': '{{ sharegpt_roles[role] }}', 'value': {{ content }}}
+{%- else -%}
+{'role': '{{ role }}', 'content': {{ content }}}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The messages of a conversation as one list, in order: the system prompt (when system is given and
+    its value is not NULL), the earlier turns (when turns is given: a list of {'user', 'assistant'}
+    structs), then the user's message and, when given, the assistant's. Pass system=none for
+    formats that carry the system prompt apart from the messages (ShareGPT). -#}
+{% macro chat_messages(system, turns, user, assistant=none, style='openai') -%}
+{%- set parts = [] -%}
+{%- if system is not none -%}
+{%- set _ = parts.append('case when ' ~ system ~ ' is null then [] else [' ~ chat_message('system', system, style) ~ '] end') -%}
+{%- endif -%}
+{%- if turns is not none -%}
+{%- set _ = parts.append('flatten(list_transform(' ~ turns ~ ', lambda turn: [' ~ chat_message('user', 'turn.user', style)
+                    ~ ', ' ~ chat_message('assistant', 'turn.assistant', style) ~ ']))') -%}
+{%- endif -%}
+{%- set _ = parts.append('[' ~ chat_message('user', user, style) ~ ((', ' ~ chat_message('assistant', assistant, style)) if assistant is not none else '') ~ ']') -%}
+({{ parts | join('\n    || ') }})
+{%- endmacro %}
+
+{#- The system prompt the model is served with (var system_prompt), stripped; NULL when empty, so the
+    formats that carry one leave it out. -#}
+{% macro system_prompt() -%}
+nullif({{ strip_text(var('system_prompt')) }}, '')
+{%- endmacro %}

@@ -1,0 +1,12 @@
+{{ config(export=['dpo_alpaca']) }}
+-- LLaMA-Factory's ranking form (alpaca formatting, ranking: true):
+-- {"instruction", "input", "chosen", "rejected", "system"}, system left out when empty.
+select
+    position,
+    prompt as instruction,
+    '' as input,
+    chosen,
+    rejected,
+    system
+from {{ ref('preference_pairs') }}
+order by position

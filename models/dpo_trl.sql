@@ -1,0 +1,10 @@
+{{ config(export=['dpo_trl']) }}
+-- TRL's conversational preference form (DPOTrainer): {"prompt": [system?, user], "chosen":
+-- [assistant], "rejected": [assistant]}; TRL applies the model's chat template.
+select
+    position,
+    {{ chat_messages('system', none, 'prompt') }} as prompt,
+    [{{ chat_message('assistant', 'chosen') }}] as chosen,
+    [{{ chat_message('assistant', 'rejected') }}] as rejected
+from {{ ref('preference_pairs') }}
+order by position
