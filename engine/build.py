@@ -18,6 +18,7 @@ from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, commit_e
                      plan_exports, stage_exports)
 from .graph import topo_order
 from .lock import build_lock
+from .logcheck import describe, first_byte
 from .project import Project
 from .render import Rendered, Renderer
 from .runner import connect_new, connect_read_only, query, run_model, swap_in
@@ -66,9 +67,8 @@ def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Pa
         if not path.is_file():
             raise SourceError(f"{path}: no such file (source '{name}'); pass the log's path with "
                               f"{flag} PATH")
-        if path.stat().st_size == 0:
-            raise SourceError(f"{path}: the file is empty (0 bytes), not a JSON array; the app writes "
-                              f"[] when there is no feedback, so this log was probably cut short")
+        if first_byte(path) is None:  # DuckDB reads an empty or blank file as zero records
+            raise SourceError(describe(path, "empty"))
         paths[name] = path
     return paths
 
