@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,14 +15,14 @@ from typing import Any
 from .accounting import Accounting, count_records
 from .datatest import TestResult, collect_tests, describe_failure, run_test
 from .errors import DataTestError, SourceError
-from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, commit_exports,
-                     plan_exports, stage_exports)
+from .commit import commit, journal_path, pause_point, roll_forward, settle
+from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, plan_exports, stage_exports
 from .graph import topo_order
 from .lock import build_lock
 from .logcheck import describe, first_byte
 from .project import Project
 from .render import Rendered, Renderer
-from .runner import connect_new, connect_read_only, query, run_model, swap_in
+from .runner import connect_new, connect_read_only, query, run_model, seal
 
 Progress = Callable[[str], None]
 
@@ -93,11 +94,16 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     models = compile_models(project)
     output_dir = project.path(project.vars.get("output_dir", ""))
     plan = plan_exports(models, formats, output_dir, project.vars.get("model_name", ""))
+    journal = journal_path(database)
     with build_lock(database, project.show(database)):
+        roll_forward(journal)  # a build killed while committing is completed first
+        for stale in project.target_dir.glob(".run_results.json.*.tmp"):  # killed before it
+            stale.unlink()
         sources = check_sources(project, models)
         building = database.with_name(f".{database.name}.building")
         con = connect_new(building, project.settings.get("duckdb", {}))
         staging = output_dir / f"{STAGING_PREFIX}{os.getpid()}"
+        run_results = project.target_dir / f".run_results.json.{os.getpid()}.tmp"
         try:
             for name, model in models.items():
                 progress(f"model {name} ...")
@@ -111,23 +117,25 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 if failed:
                     raise DataTestError(describe_failure(failed[0]) + "; nothing was exported" +
                                         (f" ({len(failed) - 1} more test(s) failed)" if len(failed) > 1 else ""))
+            pause_point("models-built")
             if plan:
                 output_dir.mkdir(parents=True, exist_ok=True)
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
                 result.exports = stage_exports(con, plan, staging, project.show)
-            swap_in(con, building, database)
-            commit_exports(staging, result.exports)
+            seal(con)
+            result.seconds = time.perf_counter() - started
+            result.run_results = project.target_dir / "run_results.json"
+            write_run_results(project, result, run_results)
+            pause_point("staged")
+            commit(journal, [(staging / e.path.name, e.path) for e in result.exports] +
+                   [(run_results, result.run_results), (building, database)])
         finally:
             con.close()
-            building.unlink(missing_ok=True)
-            building.with_name(building.name + ".wal").unlink(missing_ok=True)
-            if staging.exists():
-                import shutil
-
+            if not journal.exists():  # else the files are the journal's, for the next run to move
+                for leftover in (building, building.with_name(building.name + ".wal"), run_results):
+                    leftover.unlink(missing_ok=True)
                 shutil.rmtree(staging, ignore_errors=True)
-        result.seconds = time.perf_counter() - started
-        result.run_results = write_run_results(project, result)
     return result
 
 
@@ -142,6 +150,7 @@ def test_models(project: Project, models: dict[str, Rendered], con, progress: Pr
 def test(project: Project, progress: Progress | None = None) -> list[TestResult]:
     """Run the data tests against the last built database (read-only)."""
     models = compile_models(project)
+    settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         return test_models(project, models, con, progress or quiet)
@@ -151,6 +160,7 @@ def test(project: Project, progress: Progress | None = None) -> list[TestResult]
 
 def run_query(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
     """Ad-hoc SQL on the last built database, read-only."""
+    settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         return query(con, sql)
@@ -158,8 +168,9 @@ def run_query(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
         con.close()
 
 
-def write_run_results(project: Project, result: BuildResult) -> Path:
-    """target/run_results.json: the build's figures and timings, for scripts (like dbt's)."""
+def write_run_results(project: Project, result: BuildResult, path: Path) -> None:
+    """run_results.json: the build's figures and timings, for scripts (like dbt's); written aside
+    to path and moved into place with the rest of the build."""
     document: dict[str, Any] = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": result.command,
@@ -174,9 +185,8 @@ def write_run_results(project: Project, result: BuildResult) -> Path:
         "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows}
                     for e in result.exports],
     }
-    path = project.target_dir / "run_results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    with path.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())

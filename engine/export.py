@@ -1,5 +1,5 @@
 """Exports: each requested format written from its model into a staging folder inside output_dir,
-then moved over its target only when every file is complete."""
+then moved over its target (engine/commit.py) only when every file is complete."""
 
 from __future__ import annotations
 
@@ -89,13 +89,6 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
             os.fsync(out.fileno())
         results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows))
     return results
-
-
-def commit_exports(staging: Path, results: list[ExportResult]) -> None:
-    """Move each staged file over its target (os.replace: each file is old or new, never half)."""
-    for result in results:
-        os.replace(staging / result.path.name, result.path)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def clear_stale_staging(output_dir: Path) -> None:

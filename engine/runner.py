@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,11 +62,11 @@ def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
 
 
-def swap_in(built: duckdb.DuckDBPyConnection, built_path: Path, path: Path) -> None:
-    """Make the finished build the database: checkpoint, close, and replace the old file whole."""
+def seal(built: duckdb.DuckDBPyConnection) -> None:
+    """Finish the new database file: everything checkpointed into it (no .wal beside it), closed,
+    ready to be moved over the old one whole (engine/commit.py)."""
     built.execute("CHECKPOINT")
     built.close()
-    os.replace(built_path, path)
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,
