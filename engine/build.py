@@ -19,7 +19,7 @@ from .commit import commit, journal_path, pause_point, roll_forward, settle
 from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, plan_exports, stage_exports
 from .graph import topo_order
 from .lock import build_lock
-from .logcheck import describe, first_byte
+from .logcheck import describe, first_byte, last_byte
 from .project import Project
 from .render import Rendered, Renderer
 from .runner import connect_new, connect_read_only, query, run_model, seal
@@ -68,8 +68,9 @@ def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Pa
         if not path.is_file():
             raise SourceError(f"{path}: no such file (source '{name}'); pass the log's path with "
                               f"{flag} PATH")
-        if first_byte(path) is None:  # DuckDB reads an empty or blank file as zero records
-            raise SourceError(describe(path, "empty"))
+        # DuckDB reads an empty or blank file as zero records, and `[{...},` as complete
+        if first_byte(path) is None or first_byte(path) == b"[" and last_byte(path) != b"]":
+            raise SourceError(describe(path, "the file is empty or does not end with ]"))
         paths[name] = path
     return paths
 

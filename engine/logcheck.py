@@ -38,6 +38,21 @@ def first_byte(path: Path, chunk: int = 1 << 16) -> bytes | None:
                 return None
 
 
+def last_byte(path: Path, chunk: int = 1 << 16) -> bytes | None:
+    """The last byte that is not JSON white space. DuckDB reads a log cut short just after a comma
+    (`[{...},`) as complete, so every build checks that the log ends with `]`."""
+    with path.open("rb") as f:
+        end = f.seek(0, 2)
+        while end > 0:
+            start = max(0, end - chunk)
+            f.seek(start)
+            stripped = f.read(end - start).rstrip(b" \t\r\n")
+            if stripped:
+                return stripped[-1:]
+            end = start
+    return None
+
+
 def describe(path: Path, duckdb_says: str) -> str:
     """One line for a log DuckDB would not read: the file, where, what, and what to do."""
     where = diagnose(path)
@@ -157,7 +172,7 @@ def fault(text: str, start: int, pos: int, what: str, record: int | None = None)
     found = NOT_UTF8.search(text, start, pos + 1)
     if found:
         byte = ord(found.group()) - 0xDC00
-        return Problem(found.start(), f"byte 0x{byte:02x} is not UTF-8; save the log as UTF-8", record)
+        return Problem(found.start(), f"byte 0x{byte:02x} is not UTF-8 (the log must be UTF-8)", record)
     return Problem(pos, what, record)
 
 
