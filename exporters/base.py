@@ -18,7 +18,7 @@ WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10
                     *(f"LPT{i}" for i in range(1, 10))}
 UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 EDGE_DOTS = re.compile(r"^[. ]+|[. ]+$")
-MAX_NAME = 100
+MAX_NAME = 100  # bytes of UTF-8
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ def safe_filename(name: str) -> str:
 
     Each of / \\ : * ? " < > | and control characters becomes _, leading and trailing dots and
     spaces become _, a Windows device name (CON, NUL, COM1 ...) gets a leading _, and a name over
-    100 characters is cut to 91 plus _ and 8 hex digits of its md5, so distinct names stay distinct.
+    100 bytes in UTF-8 is cut to its first 91 bytes' whole characters plus _ and 8 hex digits of its
+    md5, so long names stay distinct and every file name fits 255 bytes (and 255 UTF-16 units).
 
     >>> safe_filename("huanhuan-qwen"), safe_filename("../x:y"), safe_filename("CON")
     ('huanhuan-qwen', '___x_y', '_CON')
@@ -49,8 +50,9 @@ def safe_filename(name: str) -> str:
     safe = EDGE_DOTS.sub(lambda m: "_" * len(m.group()), UNSAFE.sub("_", name))
     if safe.split(".")[0].upper() in WINDOWS_RESERVED:
         safe = "_" + safe
-    if len(safe) > MAX_NAME:
-        safe = safe[:91] + "_" + hashlib.md5(name.encode("utf-8")).hexdigest()[:8]
+    if len(safe.encode("utf-8")) > MAX_NAME:
+        head = safe.encode("utf-8")[:91].decode("utf-8", errors="ignore")
+        safe = head + "_" + hashlib.md5(name.encode("utf-8")).hexdigest()[:8]
     return safe
 
 
