@@ -16,21 +16,29 @@ SPACES = [chr(c) for c in (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760
 words = st.text(st.characters(exclude_categories=["Cs"]), max_size=6)
 padded = st.builds(lambda a, w, b: a + w + b, st.text(st.sampled_from(SPACES), max_size=2), words,
                    st.text(st.sampled_from(SPACES), max_size=2))
-texts = st.one_of(st.sampled_from(["问", " 问 ", "答", "", "  "]), padded)
+texts = st.one_of(st.sampled_from(["问", " 问 ", "答", "", "  "]), st.sampled_from(["问", "答"]), padded)
+good_ratings = st.sampled_from([5, 4, "5", " 4 ", 5.0, 2])
 ratings = st.one_of(
-    st.sampled_from([MISSING, None, True, False, [5], {"v": 5}, "five", "", "5", " 5", "5.0", "4.", "+3",
-                     "1e0", "٣", 4.5, 5.0, 1.0]),
+    good_ratings, good_ratings, good_ratings,
+    st.sampled_from([MISSING, None, True, False, [5], {"v": 5}, "five", "", "5.0", "4.", "+3", "1e0", "٣",
+                     4.5, 1.0]),
     st.integers(-2, 7), st.floats(-1, 7, allow_nan=False))
-records = st.fixed_dictionaries({}, optional={
-    "id": st.one_of(st.none(), st.sampled_from(["a", " a", "b", "", "c"]), st.integers(0, 3)),
-    "session_id": st.sampled_from(["1.5", "2.5"]),
-    "timestamp": st.sampled_from(["2025-01-01T00:00:00", " t "]),
-    "model_name": st.one_of(st.none(), st.sampled_from(["m", " m ", "n", "", "🙂", 'x"y'])),
-    "user_input": st.one_of(texts, st.none(), st.integers(0, 2)),
-    "model_response": st.one_of(texts, st.none(), st.just([])),
+
+
+def mostly(good, *bad):
+    """Good values three times in four, so that valid records (and their repeats) are common."""
+    return st.one_of(good, good, good, st.sampled_from([MISSING, *bad]))
+
+
+records = st.fixed_dictionaries({
+    "id": st.one_of(st.sampled_from([MISSING, None, "a", " a", "b", "", "c"]), st.integers(0, 3)),
+    "session_id": st.sampled_from([MISSING, "1.5", "2.5"]),
+    "timestamp": st.sampled_from([MISSING, "2025-01-01T00:00:00", " t "]),
+    "model_name": st.sampled_from([MISSING, None, "m", " m ", "n", "", "🙂", 'x"y']),
+    "user_input": mostly(texts, None, 1),
+    "model_response": mostly(texts, None, []),
     "rating": ratings,
-    "extra": st.integers(),
-}).map(lambda r: {k: v for k, v in r.items() if v is not MISSING})
+}, optional={"extra": st.integers()}).map(lambda r: {k: v for k, v in r.items() if v is not MISSING})
 
 
 def strip(value) -> str | None:
