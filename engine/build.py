@@ -69,7 +69,11 @@ def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Pa
             raise SourceError(f"{path}: no such file (source '{name}'); pass the log's path with "
                               f"{flag} PATH")
         # DuckDB reads an empty or blank file as zero records, and `[{...},` as complete
-        if first_byte(path) is None or first_byte(path) == b"[" and last_byte(path) != b"]":
+        try:
+            cut_short = first_byte(path) is None or first_byte(path) == b"[" and last_byte(path) != b"]"
+        except OSError as e:
+            raise SourceError(f"{path}: cannot read it ({e.strerror}); check its permissions") from e
+        if cut_short:
             raise SourceError(describe(path, "the file is empty or does not end with ]"))
         paths[name] = path
     return paths

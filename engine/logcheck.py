@@ -55,7 +55,10 @@ def last_byte(path: Path, chunk: int = 1 << 16) -> bytes | None:
 
 def describe(path: Path, duckdb_says: str) -> str:
     """One line for a log DuckDB would not read: the file, where, what, and what to do."""
-    where = diagnose(path)
+    try:
+        where = diagnose(path)
+    except OSError as e:  # unreadable: say so
+        where = e.strerror or str(e)
     if where is None:  # fall back to DuckDB's words, without its file name
         where = duckdb_says.split(": ", 1)[-1].replace(f' in file "{path}"', "").rstrip(". ")
     return f"{path}: {where}; fix the log and build again (an empty log is written as [])"
