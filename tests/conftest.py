@@ -85,3 +85,12 @@ def project(tmp_path: Path) -> Project:
     shutil.copytree(ROOT / "models", root / "models")
     shutil.copytree(ROOT / "macros", root / "macros")
     return Project(root)
+
+
+@pytest.fixture(autouse=True)
+def no_fbt_environment(monkeypatch):
+    """Tests are hermetic: no FBT_* variable (e.g. FBT_PAUSE_AT, the kill tests' hook) leaks in."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("FBT_")]:
+        monkeypatch.delenv(name)
