@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 # The models the accounting reads, and what it expects of them.
 LOG, VALID, REJECTED, CANDIDATES, SAMPLES = (
     "feedback_log", "stg_feedback", "rejected_feedback", "training_candidates", "training_samples")
+# The filters of training_candidates, shown even when they exclude nothing (others are added as found).
+FILTERS = ("below_min_rating", "other_model")
 
 
 @dataclass
@@ -53,8 +55,9 @@ def count_records(con: duckdb.DuckDBPyConnection, models: set[str]) -> Accountin
             valid=scalar(f"SELECT count(*) FROM {VALID}"),
             exported=scalar(f"SELECT count(*) FROM {SAMPLES}"),
             rejected_by_reason=groups(f"SELECT reason, count(*) FROM {REJECTED} GROUP BY 1 ORDER BY 2 DESC, 1"),
-            excluded_by=groups(f"SELECT excluded_by, count(*) FROM {CANDIDATES} "
-                               f"WHERE excluded_by IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"),
+            excluded_by=dict.fromkeys(FILTERS, 0) | groups(
+                f"SELECT excluded_by, count(*) FROM {CANDIDATES} "
+                f"WHERE excluded_by IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"),
             average_rating=scalar(f"SELECT round(avg(rating), 2) FROM {SAMPLES}"),
             samples_per_model=groups(f"SELECT model_name, count(*) FROM {SAMPLES} GROUP BY 1 ORDER BY 2 DESC, 1"),
         )

@@ -16,15 +16,17 @@ from .accounting import Accounting, count_records
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, describe_failure, run_test
 from .errors import DataTestError, SourceError
-from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, commit_exports,
-                     discard_staging, plan_exports, stage_exports)
+from .commit import commit, journal_path, pause_point, roll_forward, settle
+from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, plan_exports,
+                     stage_exports)
 from .graph import topo_order
 from .lock import build_lock
+from .logcheck import describe, first_byte, last_byte
 from .loop import Figures, collect_figures, split_exports, stamp_exports
 from .project import Project
 from .render import Rendered, Renderer
-from .runner import connect_new, connect_read_only, query, run_model, swap_in
-from .state import load_state, record_exports
+from .runner import connect_new, connect_read_only, query, run_model, seal
+from .state import load_state, stage_state, state_path
 
 Progress = Callable[[str], None]
 
@@ -79,11 +81,22 @@ def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Pa
             if not file.is_file():
                 raise SourceError(f"{file}: no such file (source '{name}'); pass the log's path with "
                                   f"{flag} PATH")
-            if file.stat().st_size == 0 and not file.name.lower().endswith((".jsonl", ".ndjson")):
-                raise SourceError(f"{file}: the file is empty (0 bytes), not a JSON array; the app writes "
-                                  f"[] when there is no feedback, so this log was probably cut short")
+            check_whole(file)
             paths[name if i == 0 else f"{name}:{i}"] = file
     return paths
+
+
+def check_whole(path: Path) -> None:
+    """DuckDB reads an empty or blank file as zero records, and `[{...},` as complete: refuse both.
+    (An empty JSON-lines file is a day without feedback, and fine.)"""
+    try:
+        first = first_byte(path)
+        lines = path.name.lower().endswith((".jsonl", ".ndjson"))
+        cut_short = first == b"[" and last_byte(path) != b"]" or first is None and not lines
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read it ({e.strerror}); check its permissions") from e
+    if cut_short:
+        raise SourceError(describe(path, "the file is empty or does not end with ]"))
 
 
 def run(project: Project, progress: Progress | None = None) -> BuildResult:
@@ -107,13 +120,18 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     output_dir = project.path(project.vars.get("output_dir", ""))
     plan = split_exports(plan_exports(models, formats, output_dir, project.vars.get("model_name", "")))
     full_refresh = bool(project.vars.get("full_refresh"))
+    journal = journal_path(database)
     with build_lock(database, project.show(database)):
+        roll_forward(journal)  # a build killed while committing is completed first
+        for stale in project.target_dir.glob(".run_results.json.*.tmp"):  # killed before it
+            stale.unlink()
         if project.vars.get("new_only"):  # files named with the build's time, never overwritten
             plan, result.build_id = stamp_exports(plan)
         sources = check_sources(project, models)
         building = database.with_name(f".{database.name}.building")
         con = connect_new(building, project.settings.get("duckdb", {}))
         staging = output_dir / f"{STAGING_PREFIX}{os.getpid()}"
+        run_results = project.target_dir / f".run_results.json.{os.getpid()}.tmp"
         try:
             load_state(con, project, forget=["exported_samples"] if full_refresh else [])
             for name, model in models.items():
@@ -129,25 +147,31 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 if failed:
                     raise DataTestError(describe_failure(failed[0]) + "; nothing was exported" +
                                         (f" ({len(failed) - 1} more test(s) failed)" if len(failed) > 1 else ""))
+            pause_point("models-built")
             if plan:
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
                 result.exports = stage_exports(con, plan, staging, project.show)
                 result.exports += stage_dataset_info(result.exports, output_dir, staging,
                                                      project.vars.get("dataset_info", "auto"), project.show)
-            swap_in(con, building, database)
-            commit_exports(staging, result.exports)
-            if command == "build" and (plan or full_refresh):  # only once the files are in place
-                record_exports(project, database, {e.model for e in result.exports},
-                               result.build_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
-                               forget_history=full_refresh)
+            seal(con)
+            moves = [(staging / e.path.name, e.path) for e in result.exports]
+            if command == "build" and (plan or full_refresh):  # the export history, committed with the files
+                build_id = result.build_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                moves.append((stage_state(project, building, {e.model for e in result.exports},
+                                          build_id, forget_history=full_refresh), state_path(project)))
+            result.seconds = time.perf_counter() - started
+            result.run_results = project.target_dir / "run_results.json"
+            write_run_results(project, result, run_results)
+            pause_point("staged")
+            commit(journal, moves + [(run_results, result.run_results), (building, database)])
         finally:
             con.close()
-            building.unlink(missing_ok=True)
-            building.with_name(building.name + ".wal").unlink(missing_ok=True)
-            discard_staging(staging)
-        result.seconds = time.perf_counter() - started
-        result.run_results = write_run_results(project, result)
+            if not journal.exists():  # else the files are the journal's, for the next run to move
+                for leftover in (building, building.with_name(building.name + ".wal"), run_results,
+                                 state_path(project).with_name(f".{state_path(project).name}.updating")):
+                    leftover.unlink(missing_ok=True)
+                discard_staging(staging)
     return result
 
 
@@ -162,6 +186,7 @@ def test_models(project: Project, models: dict[str, Rendered], con, progress: Pr
 def test(project: Project, progress: Progress | None = None) -> list[TestResult]:
     """Run the data tests against the last built database (read-only)."""
     models = compile_models(project)
+    settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         return test_models(project, models, con, progress or quiet)
@@ -171,6 +196,7 @@ def test(project: Project, progress: Progress | None = None) -> list[TestResult]
 
 def run_query(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
     """Ad-hoc SQL on the last built database, read-only."""
+    settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         return query(con, sql)
@@ -178,8 +204,9 @@ def run_query(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
         con.close()
 
 
-def write_run_results(project: Project, result: BuildResult) -> Path:
-    """target/run_results.json: the build's figures and timings, for scripts (like dbt's)."""
+def write_run_results(project: Project, result: BuildResult, path: Path) -> None:
+    """run_results.json: the build's figures and timings, for scripts (like dbt's); written aside
+    to path and moved into place with the rest of the build."""
     document: dict[str, Any] = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": result.command,
@@ -196,9 +223,8 @@ def write_run_results(project: Project, result: BuildResult) -> Path:
         "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows}
                     for e in result.exports],
     }
-    path = project.target_dir / "run_results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    with path.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())

@@ -1,5 +1,5 @@
 """Exports: each requested format written from its model into a staging folder inside output_dir,
-then moved over its target only when every file is complete."""
+then moved over its target (engine/commit.py) only when every file is complete."""
 
 from __future__ import annotations
 
@@ -115,13 +115,6 @@ def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, .
         found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchone()
     absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
     return tuple(f for f in item.exporter.fields if f not in absent)
-
-
-def commit_exports(staging: Path, results: list[ExportResult]) -> None:
-    """Move each staged file over its target (os.replace: each file is old or new, never half)."""
-    for result in results:
-        os.replace(staging / result.path.name, result.path)
-    discard_staging(staging)
 
 
 def discard_staging(staging: Path) -> None:

@@ -18,12 +18,11 @@ def summarize(result: BuildResult, show=str) -> list[str]:
     a = result.accounting
     if a:
         reasons = ", ".join(f"{k} {v}" for k, v in a.rejected_by_reason.items())
-        excluded = sum(a.excluded_by.values())
         lines += [
             f"records read: {a.read} = rejected {a.rejected} + valid {a.valid}",
             f"  rejected by reason: {reasons or 'none'}",
-            f"valid: {a.valid} = exported {a.exported} + excluded {excluded}"
-            + (f" ({', '.join(f'{k} {v}' for k, v in a.excluded_by.items())})" if excluded else ""),
+            f"valid: {a.valid} = exported {a.exported} + "
+            + " + ".join(f"{k} {v}" for k, v in a.excluded_by.items()),
         ]
     for topic, figures in result.figures.items():  # from models with config(summary=true)
         lines.append(f"{topic}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DatabaseError, EngineError, ModelRunError, SourceError
+from .logcheck import describe
 from .render import Rendered, quote_identifier
 
 if TYPE_CHECKING:
@@ -31,13 +31,15 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
 
     try:
         yield
-    except duckdb.Error as e:
+    except (duckdb.Error, UnicodeDecodeError) as e:
+        # DuckDB quotes bytes of a bad log in its message; when they are not UTF-8, its Python
+        # client raises UnicodeDecodeError instead: that too is the log's fault, when there is one.
         message = first_line(e)
         for path in (sources or {}).values():
-            if str(path) in message:
-                detail = message.split(": ", 1)[-1].replace(f' in file "{path}"', "").rstrip(". ")
-                raise SourceError(f"{path}: not a readable JSON array of feedback records: {detail}. "
-                                  f"Repair the file (an empty log is written as [])") from e
+            if str(path) in message or isinstance(e, UnicodeDecodeError) and len(sources or {}) == 1:
+                raise SourceError(describe(path, message)) from e
+        if isinstance(e, UnicodeDecodeError):
+            raise
         raise error(f"{where}: {message}") from e
 
 
@@ -60,11 +62,11 @@ def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
 
 
-def swap_in(built: duckdb.DuckDBPyConnection, built_path: Path, path: Path) -> None:
-    """Make the finished build the database: checkpoint, close, and replace the old file whole."""
+def seal(built: duckdb.DuckDBPyConnection) -> None:
+    """Finish the new database file: everything checkpointed into it (no .wal beside it), closed,
+    ready to be moved over the old one whole (engine/commit.py)."""
     built.execute("CHECKPOINT")
     built.close()
-    os.replace(built_path, path)
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,

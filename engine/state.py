@@ -68,6 +68,11 @@ def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterabl
 
 def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
     """Apply change to a copy of the state file, then swap the copy in (call under the build lock)."""
+    os.replace(prepare_state(project, change), state_path(project))
+
+
+def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
+    """A copy of the state file with change applied, beside it, for the caller to move into place."""
     import duckdb
 
     path = state_path(project)
@@ -86,17 +91,20 @@ def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection],
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-        os.replace(updating, path)
-    finally:
+    except BaseException:
         updating.unlink(missing_ok=True)
+        raise
+    finally:
         updating.with_name(updating.name + ".wal").unlink(missing_ok=True)
+    return updating
 
 
-def record_exports(project: Project, database: Path, models: Iterable[str], build_id: str,
-                   forget_history: bool) -> None:
-    """Remember every feedback_id the committed build wrote (read from its database: the exported
-    models that have a feedback_id column, i.e. the samples, not pairs); with forget_history
-    (--full-refresh) the earlier history is dropped first."""
+def stage_state(project: Project, database: Path, models: Iterable[str], build_id: str,
+                forget_history: bool) -> Path:
+    """The state with every feedback_id this build writes remembered (read from its sealed database:
+    the exported models that have a feedback_id column, i.e. the samples, not pairs), as a copy for
+    the build's commit to move into place; with forget_history (--full-refresh) the earlier history
+    is dropped first."""
     wanted = sorted(set(models))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
@@ -115,4 +123,4 @@ def record_exports(project: Project, database: Path, models: Iterable[str], buil
         finally:
             con.execute("DETACH fbt_build")
 
-    update_state(project, change)
+    return prepare_state(project, change)

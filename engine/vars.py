@@ -98,8 +98,8 @@ def resolve_vars(specs: Mapping[str, VarSpec], given: Iterable[GivenVar]) -> dic
     for item in given:
         spec = specs.get(item.name)
         if spec is None:
-            raise VarError(f"Unknown var '{item.name}' (from {item.origin}).{suggest(item.name, specs)}"
-                           f" Declared vars: {', '.join(sorted(specs))}")
+            hint = suggest(item.name, specs) or f" Declared vars: {', '.join(sorted(specs))}"
+            raise VarError(f"Unknown var '{item.name}' (from {item.origin}).{hint}")
         value = coerce(spec, item.value) if item.is_text else item.value
         values[item.name] = check_value(spec, value, item.origin)
         origins[item.name] = item.origin

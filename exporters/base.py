@@ -43,8 +43,8 @@ def safe_filename(name: str) -> str:
 
     Each of / \\ : * ? " < > | and control characters becomes _, leading and trailing dots and
     spaces become _, a Windows device name (CON, NUL, COM1 ...) gets a leading _, and a name over
-    100 bytes (UTF-8) is cut to 91 bytes plus _ and 8 hex digits of its md5, so that distinct names
-    stay distinct.
+    100 bytes in UTF-8 is cut to its first 91 bytes' whole characters plus _ and 8 hex digits of its
+    md5, so long names stay distinct and every file name fits 255 bytes (and 255 UTF-16 units).
 
     >>> safe_filename("huanhuan-qwen"), safe_filename("../x:y"), safe_filename("CON")
     ('huanhuan-qwen', '___x_y', '_CON')

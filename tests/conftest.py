@@ -119,3 +119,12 @@ def golden(request):
                 f"{file_name} differs from tests/golden/{name}/{file_name}"
 
     return compare
+
+
+@pytest.fixture(autouse=True)
+def no_fbt_environment(monkeypatch):
+    """Tests are hermetic: no FBT_* variable (e.g. FBT_PAUSE_AT, the kill tests' hook) leaks in."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("FBT_")]:
+        monkeypatch.delenv(name)

@@ -152,7 +152,7 @@ def test_build_writes_run_results(project):
     results = json.loads((project.root / "target" / "run_results.json").read_text())
     assert results["accounting"]["read"] == 3
     assert results["accounting"]["rejected_by_reason"] == {"invalid_rating": 1}
-    assert results["accounting"]["excluded_by"] == {"below_min_rating": 1}
+    assert results["accounting"]["excluded_by"] == {"below_min_rating": 1, "other_model": 0}
     assert [e["rows"] for e in results["exports"]] == [1, 1, 1]
     assert {m["name"] for m in results["models"]} >= {"feedback_log", "training_samples"}
     assert all(t["status"] == "pass" for t in results["tests"])

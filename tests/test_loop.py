@@ -221,7 +221,7 @@ def test_dedup_keeps_the_highest_rating_of_the_same_prompt_and_reply(project):
     assert ids(project.read_json("high_quality_samples.json")) == [record(2)["id"], record(5)["id"]]
     assert project.query("select feedback_id, times_rated from training_samples order by position") == [
         (record(2)["id"], 3), (record(5)["id"], 2)]
-    assert "(below_min_rating 2, duplicate_rating 2)" in result.stdout
+    assert "below_min_rating 2 + other_model 0 + duplicate_rating 2" in result.stdout
     assert "dedup: duplicate ratings left out 2, samples rated more than once 2" in result.stdout
 
 
@@ -275,7 +275,7 @@ def test_merge_with_the_base_set_leaves_out_duplicates(project, tmp_path):
             {"instruction": "你好", "input": "", "output": "臣妾是甄嬛 OK。"},
             {"instruction": "问题 3", "input": "", "output": "回答 3"}]
         assert "merged: base 2, new 2, duplicates of base left out 1, total 4" in result.stdout
-        assert "exported 2 + excluded 1 (duplicate_of_base 1)" in result.stdout
+        assert "exported 2 + below_min_rating 0 + other_model 0 + duplicate_of_base 1" in result.stdout
         assert project.read_json("high_quality_samples.json")[0]["rating"] is None
 
 

@@ -13,7 +13,7 @@ def test_an_edited_filter_is_honoured_and_counted(project):
     project.write_log([record(1, model_response="短"), record(2, model_response="很长很长的回答")])
     result = project.invoke("build")
     assert len(project.read_json("high_quality_samples.json")) == 1
-    assert "valid: 2 = exported 1 + excluded 1 (too_long 1)" in result.stdout
+    assert "valid: 2 = exported 1 + below_min_rating 0 + other_model 0 + too_long 1" in result.stdout
 
 
 def test_a_macro_may_call_a_macro_of_another_file(project):

@@ -1,0 +1,91 @@
+"""The commit: a build's new files go into place together, or not at all.
+
+Everything is written aside first (the database as .<name>.building, the training files in a staging
+folder, run_results.json as a .tmp). Then a journal listing every move is written, whole, with one
+os.replace: that is the moment the build commits. The moves follow, the database last, and the
+journal is removed. A build killed before the journal exists changed nothing; one killed after it is
+rolled forward, under the build lock, by the next fbt command (build, run, test or query), so what
+anyone reads through fbt is the old build or the new one, never a mix."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+from .errors import ExportError, LockError
+from .lock import build_lock
+
+Move = tuple[Path, Path]
+
+
+def journal_path(database: Path) -> Path:
+    return database.with_name(f".{database.name}.commit")
+
+
+def commit(journal: Path, moves: list[Move]) -> None:
+    """Write the journal (the commit point), then make every move it lists."""
+    partial = journal.with_name(journal.name + ".tmp")
+    with partial.open("w", encoding="utf-8") as f:
+        json.dump({"moves": [[str(src), str(dst)] for src, dst in moves]}, f, ensure_ascii=False)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(partial, journal)
+    sync_folder(journal.parent)
+    pause_point("journal-written")
+    roll_forward(journal)
+
+
+def roll_forward(journal: Path) -> bool:
+    """Make the moves a journal lists (those already made are skipped), then drop it.
+    Returns whether there was a journal. Call it only while holding the build lock."""
+    journal.with_name(journal.name + ".tmp").unlink(missing_ok=True)  # the commit never happened
+    if not journal.exists():
+        return False
+    try:
+        moves = [(Path(s), Path(d)) for s, d in json.loads(journal.read_text(encoding="utf-8"))["moves"]]
+        for number, (src, dst) in enumerate(moves, 1):
+            pause_point(f"move-{number}")
+            if src.exists():  # else this move was made before the build was stopped
+                os.replace(src, dst)
+        for folder in {dst.parent for _, dst in moves}:
+            sync_folder(folder)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ExportError(f"{journal}: a finished build's files could not all be moved into place "
+                          f"({e}); fix the cause and run any fbt command to complete it") from e
+    journal.unlink()
+    return True
+
+
+def settle(database: Path, shown: str) -> None:
+    """Before reading the database: complete a commit a killed build left, unless a build is
+    running now (it completes it itself, before anything else)."""
+    journal = journal_path(database)
+    if journal.exists():
+        try:
+            with build_lock(database, shown):
+                roll_forward(journal)
+        except LockError:
+            pass
+
+
+def sync_folder(folder: Path) -> None:
+    """Make renames in folder survive a power cut (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def pause_point(name: str) -> None:
+    """A test hook: with FBT_PAUSE_AT=name the process stops itself (SIGSTOP) here, so a test can
+    look at the files mid-build and then kill it, at a known point and without timing."""
+    if os.environ.get("FBT_PAUSE_AT") == name and hasattr(signal, "SIGSTOP"):
+        os.kill(os.getpid(), signal.SIGSTOP)

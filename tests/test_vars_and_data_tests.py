@@ -1,0 +1,89 @@
+"""Vars are typed data, never code; data tests guard the training set before anything is exported."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import record
+from test_bad_input import digest
+
+HOSTILE = ["{{ 7*7 }}", "'; drop table stg_feedback; --", "x' OR '1'='1", "{% raw %}", "$1", "\\"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_var_given_as_jinja_or_sql_is_a_literal(project, value):
+    project.write_log([record(1, model_name=value), record(2, model_name="other")])
+    compiled = project.invoke("compile", "training_candidates", "--model-name", value).stdout
+    assert f"model_name <> '{value.replace(chr(39), chr(39) * 2)}'" in compiled
+    result = project.invoke("build", "--model-name", value)
+    assert "valid: 2 = exported 1 + below_min_rating 0 + other_model 1" in result.stdout
+    assert project.query("select model_name from training_samples") == [(value,)]
+    assert project.query("select count(*) from stg_feedback") == [(2,)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--var", "min_ratin=5"], "Error: Unknown var 'min_ratin' (from --var). Did you mean 'min_rating'?\n"),
+    (["--vars", '{"modelname": "m"}'], "Error: Unknown var 'modelname' (from --vars). Did you mean "
+                                       "'model_name'?\n"),
+    (["--min-rating", "{{ 7*7 }}"], "Error: Invalid value for var 'min_rating' (from --min-rating): "
+                                    "\"{{ 7*7 }}\" is not an integer from 1 to 5. Example: --var min_rating=4\n"),
+    (["--var", "min_rating=4; drop table x"], "Error: Invalid value for var 'min_rating' (from --var): "
+                                              "\"4; drop table x\" is not an integer from 1 to 5. "
+                                              "Example: --var min_rating=4\n"),
+    (["--vars", '{"min_rating": "5"}'], "Error: Invalid value for var 'min_rating' (from --vars): \"5\" is "
+                                        "not an integer from 1 to 5. Example: --var min_rating=4\n"),
+])
+def test_unknown_or_ill_typed_vars_are_misuse(project, args, message):
+    project.write_log([record(1)])
+    result = project.invoke("build", *args, ok=False)
+    assert (result.exit_code, result.stderr) == (2, message)
+
+
+def test_data_tests_pass_on_a_clean_build(project):
+    project.write_log([record(n) for n in range(1, 4)])
+    project.invoke("build")
+    lines = project.invoke("test").stdout.splitlines()
+    assert all(line.startswith("PASS ") for line in lines)
+    assert {"PASS not_null_training_samples_feedback_id", "PASS unique_training_samples_feedback_id",
+            "PASS accepted_values_training_samples_rating", "PASS not_empty_training_samples_instruction",
+            "PASS not_empty_training_samples_output"} <= set(lines)
+
+
+def test_a_failing_sql_test_stops_the_build_before_anything_is_exported(project):
+    project.write_log([record(n, model_response=f"answer {n}") for n in range(1, 4)])
+    project.invoke("build")
+    before = digest(project)
+    project.write("models/tests/no_short_answers.sql",
+                  "select feedback_id, output from {{ ref('training_samples') }} where length(output) < 4\n")
+    project.write_log([record(1, model_response="ok"), record(2, model_response="long enough")])
+    result = project.invoke("build", ok=False)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: data test no_short_answers (models/tests/no_short_answers.sql) failed: 1 failing row(s), "
+        f"e.g. feedback_id='{record(1)['id']}', output='ok'; nothing was exported\n")
+    assert digest(project) == before
+    tested = project.invoke("test", ok=False)  # against the last finished build, which passes it
+    assert tested.exit_code == 0 and "PASS no_short_answers" in tested.stdout
+
+
+def test_a_failing_declared_test_names_itself(project):
+    model = project.root / "models" / "training_samples.sql"
+    model.write_text(model.read_text().replace(
+        "'output': ['not_empty'],", "'output': ['not_empty'],\n        'model_name': "
+        "[{'accepted_values': {'values': ['huanhuan-qwen']}}],"), encoding="utf-8")
+    project.write_log([record(1), record(2, model_name="other")])
+    result = project.invoke("build", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: data test accepted_values_training_samples_model_name "
+                                    "(models/training_samples.sql) failed: 1 failing row(s), e.g. ")
+    assert "model_name='other'" in result.stderr and result.stderr.count("\n") == 1
+    assert not project.out.exists()
+
+
+def test_an_unknown_test_name_suggests_the_right_one(project):
+    model = project.root / "models" / "training_samples.sql"
+    model.write_text(model.read_text().replace("['not_null', 'unique']", "['not_null', 'uniqe']"),
+                     encoding="utf-8")
+    project.write_log([record(1)])
+    result = project.invoke("build", ok=False)
+    assert result.exit_code == 1
+    assert "unknown test 'uniqe'. Did you mean 'unique'?" in result.stderr
