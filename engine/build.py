@@ -20,7 +20,8 @@ from .graph import topo_order
 from .lock import build_lock
 from .project import Project
 from .render import Rendered, Renderer
-from .runner import connect_new, connect_read_only, query, run_model, swap_in
+from .runner import (connect_new, connect_read_only, query, remove_build_files, run_model,
+                     swap_in)
 
 Progress = Callable[[str], None]
 
@@ -120,8 +121,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             commit_exports(staging, result.exports)
         finally:
             con.close()
-            building.unlink(missing_ok=True)
-            building.with_name(building.name + ".wal").unlink(missing_ok=True)
+            remove_build_files(building)
             if staging.exists():
                 import shutil
 

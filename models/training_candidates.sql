@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- Every valid record, with the filter that keeps it out of the training set (NULL = a sample).
 -- Add a filter as another WHEN: the build's accounting counts each excluded_by value.
 select

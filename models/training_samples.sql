@@ -1,4 +1,5 @@
 {{ config(
+    materialized='view',
     export=['json', 'jsonl', 'alpaca'],
     tests={
         'feedback_id': ['not_null', 'unique'],
