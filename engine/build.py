@@ -116,7 +116,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 output_dir.mkdir(parents=True, exist_ok=True)
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
-                result.exports = stage_exports(con, plan, staging, project.show)
+                result.exports = stage_exports(con, plan, staging, project.show, progress)
             swap_in(con, building, database)
             commit_exports(staging, result.exports)
         finally:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from operator import itemgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,12 +17,13 @@ from exporters import Exporter, UnknownExporterError, get_exporter
 
 from .errors import CompileError, ExportError, VarError
 from .render import Rendered, quote_identifier
-from .runner import columns_of, fetch_rows
+from .runner import columns_of, fetch_batches
 
 if TYPE_CHECKING:
     import duckdb
 
 STAGING_PREFIX = ".fbt-staging-"
+PROGRESS_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -68,27 +73,66 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
 
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
-                  show=str) -> list[ExportResult]:
-    """Write every planned file into staging; nothing outside it is touched."""
+                  show=str, progress: Callable[[str], None] | None = None) -> list[ExportResult]:
+    """Write every planned file into staging; nothing outside it is touched. Each model is read
+    once, its values rendered to JSON once, for all the files it feeds."""
     staging.mkdir(parents=True)
-    results = []
+    by_model: dict[str, list[Export]] = {}
     for item in plan:
-        available = columns_of(con, item.model.name)
+        by_model.setdefault(item.model.name, []).append(item)
+    results = []
+    for items in by_model.values():
+        results += write_files(con, items, staging, show, progress)
+    return results
+
+
+def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Path, show,
+                progress: Callable[[str], None] | None) -> list[ExportResult]:
+    """One pass over a model in log order, each batch of rows handed to every file's sink."""
+    model = items[0].model
+    available = columns_of(con, model.name)
+    for item in items:
         missing = [f for f in item.exporter.fields if f not in available]
         if missing:
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
-                              f" model '{item.model.name}' ({show(item.model.path)}) returns "
+                              f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-        rendered = ", ".join(f"to_json({quote_identifier(f)})" for f in item.exporter.fields)
-        order = " ORDER BY position" if "position" in available else ""
-        sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{order}"
-        staged = staging / item.path.name
-        with staged.open("w", encoding="utf-8", newline="\n") as out:
-            rows = item.exporter.write(fetch_rows(con, sql, show(item.model.path)), out)
+    fields = list(dict.fromkeys(f for item in items for f in item.exporter.fields))
+    rendered = ", ".join(f"encode(coalesce(to_json({quote_identifier(f)}), 'null'))" for f in fields)
+    order = " ORDER BY position" if "position" in available else ""
+    sql = f"SELECT {rendered} FROM {quote_identifier(model.name)}{order}"
+    names = ", ".join(item.path.name for item in items)
+    with ExitStack() as stack:
+        outs = [stack.enter_context((staging / item.path.name).open("wb")) for item in items]
+        sinks = [item.exporter.open(out) for item, out in zip(items, outs)]
+        picks = [pick(fields, item.exporter.fields) for item in items]
+        written, shown = 0, time.monotonic()
+        for batch in fetch_batches(con, sql, show(model.path)):
+            for sink, fields_of in zip(sinks, picks):
+                sink.write(batch if fields_of is None else list(map(fields_of, batch)))
+            written += len(batch)
+            if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
+                progress(f"  {written:,} rows written to {names}")
+                shown = time.monotonic()
+        counts = [sink.close() for sink in sinks]
+        for out in outs:
             out.flush()
             os.fsync(out.fileno())
-        results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows))
-    return results
+    return [ExportResult(item.exporter.name, model.name, item.path, rows)
+            for item, rows in zip(items, counts)]
+
+
+def pick(fields: list[str], wanted: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
+    """A function taking a file's fields, in its order, out of a row of all fields; None when
+    the file wants the row as it is.
+
+    >>> pick(["a", "b", "c"], ("c", "a"))((1, 2, 3)), pick(["a", "b"], ("b",))((1, 2))
+    ((3, 1), (2,))
+    """
+    if tuple(fields) == wanted:
+        return None
+    indexes = [fields.index(f) for f in wanted]
+    return itemgetter(*indexes) if len(indexes) > 1 else lambda row: (row[indexes[0]],)
 
 
 def commit_exports(staging: Path, results: list[ExportResult]) -> None:

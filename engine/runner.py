@@ -102,12 +102,12 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()]
 
 
-def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterator[tuple]:
+def fetch_batches(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterator[list[tuple]]:
     """Stream a query's rows in batches, so a large table never sits in memory whole."""
     with duckdb_errors(where):
         cursor = con.execute(sql)
         while batch := cursor.fetchmany(FETCH_BATCH):
-            yield from batch
+            yield batch
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:

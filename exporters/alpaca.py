@@ -1,6 +1,6 @@
 """alpaca: the Stanford Alpaca / LLaMA-Factory SFT form, {instruction, input, output}."""
 
-from .base import Exporter, json_array_writer
+from .base import Exporter, json_array
 
 FIELDS = ("instruction", "input", "output")
 
@@ -9,6 +9,6 @@ EXPORTER = Exporter(
     filename="alpaca_format_samples.json",
     model_filename="{model}_alpaca_format.json",
     fields=FIELDS,
-    write=json_array_writer(FIELDS),
+    layout=json_array(FIELDS),
     help="indented JSON array of {instruction, input, output} (Alpaca, LLaMA-Factory)",
 )

@@ -1,18 +1,19 @@
 """What an export format is, and the two layouts our formats share (an indented JSON array, JSON lines).
 
-An exporter never sees DuckDB: it gets rows whose values are already JSON text (DuckDB's to_json renders
-them in parallel), one value per field in `fields` order, and shapes, joins and writes them."""
+An exporter never sees DuckDB: it gets batches of rows whose values are already JSON text as UTF-8
+bytes (DuckDB's to_json renders them in parallel, and bytes skip a decode and an encode in Python), one
+value per field in `fields` order, and shapes, joins and writes them to a binary file. Rows come in
+batches so that one pass over a model can feed every file that model exports."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO
 
-Rows = Iterable[tuple[str, ...]]
-Writer = Callable[[Rows, TextIO], int]
+Row = tuple[bytes, ...]
 
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                     *(f"LPT{i}" for i in range(1, 10))}
@@ -27,8 +28,18 @@ class Exporter:
     filename: str              # the file for all models: "alpaca_format_samples.json"
     model_filename: str        # with --model-name M: "{model}_alpaca_format.json"
     fields: tuple[str, ...]    # output keys, in order; each is a column of the exported model
-    write: Writer              # rows of JSON-text values -> the file; returns rows written
+    layout: Layout             # how rows of JSON-text values become the file
     help: str
+
+    def open(self, out: BinaryIO) -> Sink:
+        """A sink that writes this format to out, batch by batch."""
+        return Sink(self.layout, out)
+
+    def write(self, rows: Iterable[Row], out: BinaryIO) -> int:
+        """Write all rows as one file; returns rows written."""
+        sink = self.open(out)
+        sink.write(list(rows))
+        return sink.close()
 
     def target(self, model_name: str) -> str:
         """The file name for a build, with the model name made safe to use as a file name."""
@@ -54,30 +65,43 @@ def safe_filename(name: str) -> str:
     return safe
 
 
-def json_array_writer(fields: tuple[str, ...]) -> Writer:
-    """A writer of an array with each object indented as Python's json.dump(indent=2) does."""
-    template = "  {\n" + ",\n".join(f'    "{key}": %s' for key in fields) + "\n  }"
+@dataclass(frozen=True)
+class Layout:
+    """A file of rows: head, the rows joined by sep, tail; or `empty` when there are no rows."""
 
-    def write(rows: Rows, out: TextIO) -> int:
-        count = 0
-        for row in rows:
-            out.write(("[\n" if count == 0 else ",\n") + template % row)
-            count += 1
-        out.write("\n]\n" if count else "[]\n")
-        return count
-
-    return write
+    row: bytes     # one row, with a %s for each field's JSON text
+    head: bytes
+    sep: bytes
+    tail: bytes
+    empty: bytes
 
 
-def json_lines_writer(fields: tuple[str, ...]) -> Writer:
-    """A writer of one JSON object per line (JSONL), keys in fields order."""
-    template = "{" + ", ".join(f'"{key}": %s' for key in fields) + "}\n"
+class Sink:
+    """One export file being written: batches of rows in, the layout around them."""
 
-    def write(rows: Rows, out: TextIO) -> int:
-        count = 0
-        for row in rows:
-            out.write(template % row)
-            count += 1
-        return count
+    def __init__(self, layout: Layout, out: BinaryIO):
+        self.layout, self.out, self.rows = layout, out, 0
 
-    return write
+    def write(self, rows: Sequence[Row]) -> None:
+        if rows:
+            layout = self.layout
+            self.out.write((layout.sep if self.rows else layout.head)
+                           + layout.sep.join([layout.row % row for row in rows]))
+            self.rows += len(rows)
+
+    def close(self) -> int:
+        """Finish the file; returns rows written."""
+        self.out.write(self.layout.tail if self.rows else self.layout.empty)
+        return self.rows
+
+
+def json_array(fields: tuple[str, ...]) -> Layout:
+    """An array with each object indented as Python's json.dump(indent=2) does, and a final newline."""
+    row = "  {\n" + ",\n".join(f'    "{key}": %s' for key in fields) + "\n  }"
+    return Layout(row.encode(), head=b"[\n", sep=b",\n", tail=b"\n]\n", empty=b"[]\n")
+
+
+def json_lines(fields: tuple[str, ...]) -> Layout:
+    """One JSON object per line (JSONL), keys in fields order, separators as json.dumps's."""
+    row = "{" + ", ".join(f'"{key}": %s' for key in fields) + "}"
+    return Layout(row.encode(), head=b"", sep=b"\n", tail=b"\n", empty=b"")
