@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from operator import itemgetter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from exporters import Exporter, UnknownExporterError, get_exporter
 
@@ -103,8 +105,10 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     sql = f"SELECT {rendered} FROM {quote_identifier(model.name)}{order}"
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:
+        disk = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbt-write"))
         outs = [stack.enter_context((staging / item.path.name).open("wb")) for item in items]
-        sinks = [item.exporter.open(out) for item, out in zip(items, outs)]
+        writers = [BackgroundWriter(out, disk) for out in outs]
+        sinks = [item.exporter.open(writer) for item, writer in zip(items, writers)]
         picks = [pick(fields, item.exporter.fields) for item in items]
         written, shown = 0, time.monotonic()
         for batch in fetch_batches(con, sql, show(model.path)):
@@ -115,11 +119,32 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
                 progress(f"  {written:,} rows written to {names}")
                 shown = time.monotonic()
         counts = [sink.close() for sink in sinks]
+        for writer in writers:
+            writer.wait()
         for out in outs:
             out.flush()
             os.fsync(out.fileno())
     return [ExportResult(item.exporter.name, model.name, item.path, rows)
             for item, rows in zip(items, counts)]
+
+
+class BackgroundWriter:
+    """A binary file written by a thread (file writes release the GIL), so that the disk works while
+    the next batch is fetched and laid out. Writes keep their order; at most `ahead` wait in line."""
+
+    def __init__(self, out: BinaryIO, disk: ThreadPoolExecutor, ahead: int = 4):
+        self.out, self.disk, self.ahead = out, disk, ahead
+        self.pending: deque[Future] = deque()
+
+    def write(self, data: bytes) -> None:
+        while len(self.pending) >= self.ahead:
+            self.pending.popleft().result()
+        self.pending.append(self.disk.submit(self.out.write, data))
+
+    def wait(self) -> None:
+        """Block until every write is done (and raise the first that failed)."""
+        while self.pending:
+            self.pending.popleft().result()
 
 
 def pick(fields: list[str], wanted: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
