@@ -60,9 +60,11 @@ identified as (
     select
         *,
         -- The record's own id; else a stable id from its content, the same on every run.
-        coalesce(source_id, md5(to_json([session_id, timestamp, model_name, user_input,
-                                         model_response, coalesce(rating::VARCHAR, rating_json)])))
-            as feedback_id
+        -- (CASE, not coalesce: only records without an id pay for the md5.)
+        case when source_id is null
+             then md5(to_json([session_id, timestamp, model_name, user_input, model_response,
+                               coalesce(rating::VARCHAR, rating_json)]))
+             else source_id end as feedback_id
     from parsed
 ),
 
