@@ -90,7 +90,12 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
 
 def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Path, show,
                 progress: Callable[[str], None] | None) -> list[ExportResult]:
-    """One pass over a model in log order, each batch of rows handed to every file's sink."""
+    """One pass over a model in log order, each batch of rows handed to every file's sink.
+
+    A model that only selects and filters from one table keeps that table's order (DuckDB
+    preserves insertion order there), so the pass first reads without a sort, which at 10M
+    records saves minutes and gigabytes of spill, and checks every row's position on the way;
+    a model whose rows come out of order is written again with ORDER BY position."""
     model = items[0].model
     available = columns_of(con, model.name)
     for item in items:
@@ -101,17 +106,43 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
                               f"{', '.join(available)}: add {', '.join(missing)}")
     fields = list(dict.fromkeys(f for item in items for f in item.exporter.fields))
     rendered = ", ".join(f"encode(coalesce(to_json({quote_identifier(f)}), 'null'))" for f in fields)
-    order = " ORDER BY position" if "position" in available else ""
-    sql = f"SELECT {rendered} FROM {quote_identifier(model.name)}{order}"
+    sql = f"SELECT {rendered}{{}} FROM {quote_identifier(model.name)}"
+    if "position" not in available:
+        return write_pass(con, items, sql.format(""), fields, staging, show, progress)
+    try:
+        return write_pass(con, items, sql.format(", position"), fields + ["position"], staging, show,
+                          progress, in_order=True)
+    except OutOfOrderError:
+        if progress:
+            progress(f"  {model.name} is not in log order: sorting it and writing again")
+        return write_pass(con, items, sql.format("") + " ORDER BY position", fields, staging, show,
+                          progress)
+
+
+class OutOfOrderError(Exception):
+    "The rows of a model read without ORDER BY did not come in position order"
+
+
+def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], sql: str, columns: list[str],
+               staging: Path, show, progress: Callable[[str], None] | None,
+               in_order: bool = False) -> list[ExportResult]:
+    """Write the files from one query; with in_order, its last column is the position, and a row
+    that comes before the one above it stops the pass with OutOfOrderError."""
+    model = items[0].model
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:
         disk = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbt-write"))
         outs = [stack.enter_context((staging / item.path.name).open("wb")) for item in items]
         writers = [BackgroundWriter(out, disk) for out in outs]
         sinks = [item.exporter.open(writer) for item, writer in zip(items, writers)]
-        picks = [pick(fields, item.exporter.fields) for item in items]
-        written, shown = 0, time.monotonic()
+        picks = [pick(columns, item.exporter.fields) for item in items]
+        written, last, shown = 0, 0, time.monotonic()
         for batch in fetch_batches(con, sql, show(model.path)):
+            if in_order:
+                positions = [row[-1] for row in batch]
+                if positions[0] < last or positions != sorted(positions):
+                    raise OutOfOrderError(model.name)
+                last = positions[-1]
             for sink, fields_of in zip(sinks, picks):
                 sink.write(batch if fields_of is None else list(map(fields_of, batch)))
             written += len(batch)
@@ -147,17 +178,21 @@ class BackgroundWriter:
             self.pending.popleft().result()
 
 
-def pick(fields: list[str], wanted: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
-    """A function taking a file's fields, in its order, out of a row of all fields; None when
+def pick(columns: list[str], wanted: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
+    """A function taking a file's fields, in its order, out of a row of all columns; None when
     the file wants the row as it is.
 
-    >>> pick(["a", "b", "c"], ("c", "a"))((1, 2, 3)), pick(["a", "b"], ("b",))((1, 2))
-    ((3, 1), (2,))
+    >>> pick(["a", "b", "c"], ("c", "a"))((1, 2, 3)), pick(["a", "b", "c"], ("a", "b"))((1, 2, 3))
+    ((3, 1), (1, 2))
+    >>> pick(["a", "b"], ("b",))((1, 2)), pick(["a", "b"], ("a", "b"))
+    ((2,), None)
     """
-    if tuple(fields) == wanted:
+    if tuple(columns) == wanted:
         return None
-    indexes = [fields.index(f) for f in wanted]
-    return itemgetter(*indexes) if len(indexes) > 1 else lambda row: (row[indexes[0]],)
+    indexes = [columns.index(f) for f in wanted]
+    if indexes == list(range(indexes[0], indexes[0] + len(indexes))):
+        return itemgetter(slice(indexes[0], indexes[0] + len(indexes)))  # a slice: the fastest
+    return lambda row: tuple(row[i] for i in indexes)
 
 
 def commit_exports(staging: Path, results: list[ExportResult]) -> None:

@@ -1,9 +1,9 @@
 {{ config(materialized='view') }}
 -- The valid feedback: every record of the log with a rating 1-5, a prompt and a reply, first
 -- occurrence only. Ask questions of the feedback here.
+-- A view, in log order without a sort: selecting from one table keeps its row order in DuckDB.
 select
     position, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
     temperature, top_p, top_k, max_tokens, comment
 from {{ ref('feedback_log') }}
 where reason is null
-order by position

@@ -9,6 +9,7 @@
     }
 ) }}
 -- The training set: one sample per rated reply that passed every filter, in log order.
+-- A view, in log order without a sort: selecting from one table keeps its row order in DuckDB.
 select
     user_input as instruction,
     '' as input,
@@ -20,4 +21,3 @@ select
     position
 from {{ ref('training_candidates') }}
 where excluded_by is null
-order by position

@@ -69,3 +69,19 @@ def test_a_null_value_is_written_as_null(project):
                   "from {{ ref('stg_feedback') }}")
     project.invoke("build", "--format", "jsonl")
     assert project.read_jsonl("high_quality_samples.jsonl")[0]["model_name"] is None
+
+
+def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch):
+    monkeypatch.setattr(engine.runner, "FETCH_BATCH", 2)
+    project.write_log([record(n) for n in range(1, 6)])
+    project.write("models/training_samples.sql", "{{ config(export=['json', 'jsonl', 'alpaca']) }}\n"
+                  "select user_input as instruction, '' as input, model_response as output, rating,\n"
+                  "    model_name, feedback_id, timestamp, position\n"
+                  "from {{ ref('stg_feedback') }} order by position desc")
+    messages: list[str] = []
+    engine.build(engine.load_project(project.root), progress=messages.append)
+    assert "  training_samples is not in log order: sorting it and writing again" in messages
+    ids = [record(n)["id"] for n in range(1, 6)]
+    assert [s["feedback_id"] for s in project.read_json("high_quality_samples.json")] == ids
+    assert [s["feedback_id"] for s in project.read_jsonl("high_quality_samples.jsonl")] == ids
+    assert len(project.read_json("alpaca_format_samples.json")) == 5
