@@ -54,10 +54,15 @@ class Case:
     output_dir: Path | None = None
     seconds: list[float] = field(default_factory=list)
     peak_bytes: int = 0
+    failed: str = ""  # the first line of the error, when a run failed
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+
+class RunFailed(Exception):
+    "A benchmarked command exited with an error"
 
 
 def measure(argv: list[str]) -> tuple[float, int]:
@@ -70,8 +75,8 @@ def measure(argv: list[str]) -> tuple[float, int]:
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             errors.seek(0)
-            raise SystemExit(f"failed ({process.returncode}): {' '.join(argv)}\n"
-                             + errors.read().decode(errors="replace"))
+            lines = errors.read().decode(errors="replace").strip().splitlines() or ["?"]
+            raise RunFailed(f"exit {process.returncode} after {seconds:.0f} s: {lines[-1][:160]}")
     return seconds, usage.ru_maxrss * 1024
 
 
@@ -117,7 +122,14 @@ def run_size(records: int, runs: int, project: Path) -> list[Case]:
             shutil.rmtree(OUT / "work", ignore_errors=True)
             shutil.rmtree(project / "data", ignore_errors=True)
             (OUT / "work").mkdir(parents=True)
-            seconds, peak = measure(case.argv)
+            if case.failed:
+                continue
+            try:
+                seconds, peak = measure(case.argv)
+            except RunFailed as e:
+                case.failed = str(e)
+                print(f"  {records:>10,} {case.name:<28} run {i + 1}: FAILED {e}", file=sys.stderr)
+                continue
             case.seconds.append(seconds)
             case.peak_bytes = max(case.peak_bytes, peak)
             print(f"  {records:>10,} {case.name:<28} run {i + 1}: {seconds:7.2f} s {peak / 2**20:8.0f} MiB",
@@ -136,6 +148,8 @@ def same_outputs(found: list[Case]) -> str:
     ours, theirs = OUT / "compare-fbt", OUT / "compare-python"
     if not any(case.name.startswith("python") for case in found):
         return "no Python baseline to compare with (it would need ~60 GB of memory)"
+    if not (ours.exists() and theirs.exists()):
+        return "a run failed: nothing to compare"
     differ = [f for f in FILES if not filecmp.cmp(ours / f, theirs / f, shallow=False)]
     shutil.rmtree(ours)
     shutil.rmtree(theirs)
@@ -148,8 +162,11 @@ def table(results: dict[int, list[Case]]) -> str:
              f"{'x floor':>8} {'x faster than Python':>21}"]
     for records, found in results.items():
         floor = found[0].median
-        python = next((c.median for c in found if c.name.startswith("python")), None)
+        python = next((c.median for c in found if c.name.startswith("python") and c.seconds), None)
         for case in found:
+            if case.failed:
+                lines.append(f"{records:>10,}  {case.name:<28} FAILED: {case.failed}")
+                continue
             faster = f"{python / case.median:.1f}" if python else "-"
             lines.append(f"{records:>10,}  {case.name:<28} {case.median:9.2f} {len(case.seconds):>4} "
                          f"{case.peak_bytes / 2**20:9.0f} {case.median / floor:8.2f} {faster:>21}")
@@ -157,7 +174,8 @@ def table(results: dict[int, list[Case]]) -> str:
     for small, large in zip(sizes, sizes[1:]):
         lines.append(f"time x{large / small:g} records ({small:,} -> {large:,}): " + ", ".join(
             f"{a.name.split(' (')[0]} x{b.median / a.median:.1f}"
-            for a, b in zip(results[small], results[large]) if a.name == b.name))
+            for a, b in zip(results[small], results[large])
+            if a.name == b.name and a.seconds and b.seconds))
     return "\n".join(lines)
 
 

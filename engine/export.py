@@ -10,8 +10,8 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -106,17 +106,17 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
                               f"{', '.join(available)}: add {', '.join(missing)}")
     fields = list(dict.fromkeys(f for item in items for f in item.exporter.fields))
     rendered = ", ".join(f"encode(coalesce(to_json({quote_identifier(f)}), 'null'))" for f in fields)
-    sql = f"SELECT {rendered}{{}} FROM {quote_identifier(model.name)}"
+    table = quote_identifier(model.name)
     if "position" not in available:
-        return write_pass(con, items, sql.format(""), fields, staging, show, progress)
+        return write_pass(con, items, f"SELECT {rendered} FROM {table}", fields, staging, show, progress)
     try:
-        return write_pass(con, items, sql.format(", position"), fields + ["position"], staging, show,
-                          progress, in_order=True)
+        return write_pass(con, items, f"SELECT {rendered}, position FROM {table}", fields + ["position"],
+                          staging, show, progress, in_order=True)
     except OutOfOrderError:
         if progress:
             progress(f"  {model.name} is not in log order: sorting it and writing again")
-        return write_pass(con, items, sql.format("") + " ORDER BY position", fields, staging, show,
-                          progress)
+        return write_pass(con, items, f"SELECT {rendered} FROM {table} ORDER BY position", fields,
+                          staging, show, progress)
 
 
 class OutOfOrderError(Exception):

@@ -11,9 +11,15 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 Row = tuple[bytes, ...]
+
+
+class Output(Protocol):
+    """Where an exporter writes: a binary file, or anything with its write()."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                     *(f"LPT{i}" for i in range(1, 10))}
@@ -31,11 +37,11 @@ class Exporter:
     layout: Layout             # how rows of JSON-text values become the file
     help: str
 
-    def open(self, out: BinaryIO) -> Sink:
+    def open(self, out: Output) -> Sink:
         """A sink that writes this format to out, batch by batch."""
         return Sink(self.layout, out)
 
-    def write(self, rows: Iterable[Row], out: BinaryIO) -> int:
+    def write(self, rows: Iterable[Row], out: Output) -> int:
         """Write all rows as one file; returns rows written."""
         sink = self.open(out)
         sink.write(list(rows))
@@ -79,7 +85,7 @@ class Layout:
 class Sink:
     """One export file being written: batches of rows in, the layout around them."""
 
-    def __init__(self, layout: Layout, out: BinaryIO):
+    def __init__(self, layout: Layout, out: Output):
         self.layout, self.out, self.rows = layout, out, 0
 
     def write(self, rows: Sequence[Row]) -> None:
