@@ -25,7 +25,8 @@ from .logcheck import describe, first_byte, last_byte
 from .loop import Figures, collect_figures, split_exports, stamp_exports
 from .project import Project
 from .render import Rendered, Renderer
-from .runner import connect_new, connect_read_only, query, run_model, seal
+from .runner import (connect_new, connect_read_only, query, remove_build_files, run_model,
+                     seal)
 from .state import load_state, stage_state, state_path
 
 Progress = Callable[[str], None]
@@ -151,7 +152,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             if plan:
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
-                result.exports = stage_exports(con, plan, staging, project.show)
+                result.exports = stage_exports(con, plan, staging, project.show, progress)
                 result.exports += stage_dataset_info(result.exports, output_dir, staging,
                                                      project.vars.get("dataset_info", "auto"), project.show)
             seal(con)
@@ -168,8 +169,8 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
         finally:
             con.close()
             if not journal.exists():  # else the files are the journal's, for the next run to move
-                for leftover in (building, building.with_name(building.name + ".wal"), run_results,
-                                 state_path(project).with_name(f".{state_path(project).name}.updating")):
+                remove_build_files(building)
+                for leftover in (run_results, state_path(project).with_name(f".{state_path(project).name}.updating")):
                     leftover.unlink(missing_ok=True)
                 discard_staging(staging)
     return result

@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from exporters import Exporter, UnknownExporterError, expand_formats, get_exporter
 
 from .errors import CompileError, ExportError, VarError
 from .render import Rendered, quote_identifier
-from .runner import columns_of, duckdb_errors, fetch_rows
+from .runner import columns_of, duckdb_errors, fetch_batches
 from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
 
 STAGING_PREFIX = ".fbt-staging-"
+PROGRESS_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -71,38 +78,59 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
 
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
-                  show=str) -> list[ExportResult]:
-    """Write every planned file into staging; nothing outside it is touched."""
+                  show=str, progress: Callable[[str], None] | None = None) -> list[ExportResult]:
+    """Write every planned file into staging; nothing outside it is touched. Each model (each split
+    of it) is read once, its values rendered to JSON once, for all the files it feeds."""
     try:
         staging.mkdir(parents=True)
     except OSError as e:
         raise ExportError(f"{staging.parent}: cannot create files there ({e.strerror}); choose "
                           f"another --output-dir") from e
-    results = []
+    passes: dict[tuple[str, str | None], list[Export]] = {}
     for item in plan:
-        available = columns_of(con, item.model.name)
+        passes.setdefault((item.model.name, item.split), []).append(item)
+    results = []
+    for items in passes.values():
+        try:
+            results += write_files(con, items, staging, show, progress)
+        except OSError as e:
+            raise ExportError(f"{staging.parent}: cannot write the files ({e.strerror}); check the "
+                              f"output dir and free space") from e
+    return results
+
+
+def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Path, show,
+                progress: Callable[[str], None] | None) -> list[ExportResult]:
+    """One pass over a model in log order, each batch of rows handed to every file's sink.
+
+    A model that only selects and filters from one table keeps that table's order (DuckDB
+    preserves insertion order there), so the pass first reads without a sort, which at 10M
+    records saves minutes and gigabytes of spill, and checks every row's position on the way;
+    a model whose rows come out of order is written again with ORDER BY position."""
+    model = items[0].model
+    available = columns_of(con, model.name)
+    for item in items:
         missing = [f for f in item.exporter.fields if f not in available]
         if missing:
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
-                              f" model '{item.model.name}' ({show(item.model.path)}) returns "
+                              f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-        rendered = ", ".join(f"coalesce(to_json({quote_identifier(f)}), 'null')"  # NULL: JSON null
-                             for f in item.exporter.fields)
-        where = f" WHERE split = {sql_literal(item.split)}" if item.split else ""
-        order = " ORDER BY position" if "position" in available else ""
-        sql = f"SELECT {rendered} FROM {quote_identifier(item.model.name)}{where}{order}"
-        staged = staging / item.path.name
-        try:
-            with staged.open("w", encoding="utf-8", newline="\n") as out:
-                rows = item.exporter.write(fetch_rows(con, sql, show(item.model.path)), out)
-                out.flush()
-                os.fsync(out.fileno())
-        except OSError as e:
-            raise ExportError(f"{item.path}: cannot write it ({e.strerror}); check the output dir "
-                              f"and free space") from e
-        results.append(ExportResult(item.exporter.name, item.model.name, item.path, rows,
-                                    present_fields(con, item)))
-    return results
+    fields = list(dict.fromkeys(f for item in items for f in item.exporter.fields))
+    rendered = ", ".join(f"encode(coalesce(to_json({quote_identifier(f)}), 'null'))" for f in fields)
+    table = quote_identifier(model.name)
+    where = f" WHERE split = {sql_literal(items[0].split)}" if items[0].split else ""
+    present = [present_fields(con, item) for item in items]
+    if "position" not in available:
+        return write_pass(con, items, present, f"SELECT {rendered} FROM {table}{where}", fields,
+                          staging, show, progress)
+    try:
+        return write_pass(con, items, present, f"SELECT {rendered}, position FROM {table}{where}",
+                          fields + ["position"], staging, show, progress, in_order=True)
+    except OutOfOrderError:
+        if progress:
+            progress(f"  {model.name} is not in log order: sorting it and writing again")
+        return write_pass(con, items, present, f"SELECT {rendered} FROM {table}{where} ORDER BY position",
+                          fields, staging, show, progress)
 
 
 def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, ...]:
@@ -115,6 +143,82 @@ def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, .
         found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchone()
     absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
     return tuple(f for f in item.exporter.fields if f not in absent)
+
+
+class OutOfOrderError(Exception):
+    "The rows of a model read without ORDER BY did not come in position order"
+
+
+def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: list[tuple[str, ...]],
+               sql: str, columns: list[str], staging: Path, show,
+               progress: Callable[[str], None] | None, in_order: bool = False) -> list[ExportResult]:
+    """Write the files from one query; with in_order, its last column is the position, and a row
+    that comes before the one above it stops the pass with OutOfOrderError."""
+    model = items[0].model
+    names = ", ".join(item.path.name for item in items)
+    with ExitStack() as stack:
+        disk = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbt-write"))
+        outs = [stack.enter_context((staging / item.path.name).open("wb")) for item in items]
+        writers = [BackgroundWriter(out, disk) for out in outs]
+        sinks = [item.exporter.open(writer, fields) for item, writer, fields in zip(items, writers, present)]
+        picks = [pick(columns, fields) for fields in present]
+        written, last, shown = 0, 0, time.monotonic()
+        for batch in fetch_batches(con, sql, show(model.path)):
+            if in_order:
+                positions = [row[-1] for row in batch]
+                if positions[0] < last or positions != sorted(positions):
+                    raise OutOfOrderError(model.name)
+                last = positions[-1]
+            for sink, fields_of in zip(sinks, picks):
+                sink.write(batch if fields_of is None else list(map(fields_of, batch)))
+            written += len(batch)
+            if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
+                progress(f"  {written:,} rows written to {names}")
+                shown = time.monotonic()
+        counts = [sink.close() for sink in sinks]
+        for writer in writers:
+            writer.wait()
+        for out in outs:
+            out.flush()
+            os.fsync(out.fileno())
+    return [ExportResult(item.exporter.name, model.name, item.path, rows, fields)
+            for item, rows, fields in zip(items, counts, present)]
+
+
+class BackgroundWriter:
+    """A binary file written by a thread (file writes release the GIL), so that the disk works while
+    the next batch is fetched and laid out. Writes keep their order; at most `ahead` wait in line."""
+
+    def __init__(self, out: BinaryIO, disk: ThreadPoolExecutor, ahead: int = 4):
+        self.out, self.disk, self.ahead = out, disk, ahead
+        self.pending: deque[Future] = deque()
+
+    def write(self, data: bytes) -> None:
+        while len(self.pending) >= self.ahead:
+            self.pending.popleft().result()
+        self.pending.append(self.disk.submit(self.out.write, data))
+
+    def wait(self) -> None:
+        """Block until every write is done (and raise the first that failed)."""
+        while self.pending:
+            self.pending.popleft().result()
+
+
+def pick(columns: list[str], wanted: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
+    """A function taking a file's fields, in its order, out of a row of all columns; None when
+    the file wants the row as it is.
+
+    >>> pick(["a", "b", "c"], ("c", "a"))((1, 2, 3)), pick(["a", "b", "c"], ("a", "b"))((1, 2, 3))
+    ((3, 1), (1, 2))
+    >>> pick(["a", "b"], ("b",))((1, 2)), pick(["a", "b"], ("a", "b"))
+    ((2,), None)
+    """
+    if tuple(columns) == wanted:
+        return None
+    indexes = [columns.index(f) for f in wanted]
+    if indexes == list(range(indexes[0], indexes[0] + len(indexes))):
+        return itemgetter(slice(indexes[0], indexes[0] + len(indexes)))  # a slice: the fastest
+    return lambda row: tuple(row[i] for i in indexes)
 
 
 def discard_staging(staging: Path) -> None:

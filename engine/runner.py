@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import DatabaseError, EngineError, ModelRunError, SourceError
 from .logcheck import describe
 from .render import Rendered, quote_identifier
+from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,13 +47,32 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
 
 
 def connect_new(path: Path, settings: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """A fresh database file at path (a stale one from a killed build is removed first)."""
+    """A fresh database file at path (a stale one from a killed build is removed first), with the
+    project's DuckDB settings applied by SET: DuckDB 2.0 silently ignores some of them (e.g.
+    disabled_compression_methods) when given to connect(). Unless the settings name a
+    temp_directory, DuckDB spills beside the new file (see spill_directory)."""
     import duckdb
 
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    remove_build_files(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), config={k: str(v) for k, v in settings.items()})
+    con = duckdb.connect(str(path))
+    with duckdb_errors("pyproject.toml [tool.fbt.duckdb]", DatabaseError):
+        for name, value in {"temp_directory": str(spill_directory(path)), **settings}.items():
+            con.execute(f"SET {quote_identifier(name)} = {sql_literal(value)}")
+    return con
+
+
+def spill_directory(path: Path) -> Path:
+    """Where a build spills what does not fit in memory_limit: beside the database, on the disk
+    that holds the data (not /tmp, which may be memory), and removed with the build's leftovers."""
+    return path.with_name(path.name + ".tmp")
+
+
+def remove_build_files(path: Path) -> None:
+    """The database file a build was writing, its WAL and its spill directory."""
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(spill_directory(path), ignore_errors=True)
 
 
 def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
@@ -83,12 +105,12 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()]
 
 
-def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterator[tuple]:
+def fetch_batches(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterator[list[tuple]]:
     """Stream a query's rows in batches, so a large table never sits in memory whole."""
     with duckdb_errors(where):
         cursor = con.execute(sql)
         while batch := cursor.fetchmany(FETCH_BATCH):
-            yield from batch
+            yield batch
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:

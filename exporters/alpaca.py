@@ -1,7 +1,7 @@
 """alpaca: the Stanford Alpaca / LLaMA-Factory SFT form, {instruction, input, output}, plus "system"
 when var system_prompt is set and "history" ([[instruction, response], ...]) with var with_history."""
 
-from .base import Exporter, json_array_writer
+from .base import Exporter, json_array
 
 FIELDS = ("instruction", "input", "output", "system", "history")
 OPTIONAL = ("system", "history")
@@ -11,7 +11,7 @@ EXPORTER = Exporter(
     filename="alpaca_format_samples.json",
     model_filename="{model}_alpaca_format.json",
     fields=FIELDS,
-    write=json_array_writer(FIELDS, OPTIONAL),
+    layout=json_array,
     help="indented JSON array of {instruction, input, output[, system][, history]} (Alpaca, LLaMA-Factory)",
     optional=OPTIONAL,
     dataset_info={"formatting": "alpaca", "ranking": False,

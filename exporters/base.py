@@ -1,18 +1,25 @@
 """What an export format is, and the two layouts our formats share (an indented JSON array, JSON lines).
 
-An exporter never sees DuckDB: it gets rows whose values are already JSON text (DuckDB's to_json renders
-them in parallel), one value per field in `fields` order, and shapes, joins and writes them."""
+An exporter never sees DuckDB: it gets batches of rows whose values are already JSON text as UTF-8
+bytes (DuckDB's to_json renders them in parallel, and bytes skip a decode and an encode in Python), one
+value per field in `fields` order, and shapes, joins and writes them to a binary file. Rows come in
+batches so that one pass over a model can feed every file that model exports."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Protocol
 
-Rows = Iterable[tuple[str, ...]]
-Writer = Callable[[Rows, TextIO], int]
+Row = tuple[bytes, ...]
+
+
+class Output(Protocol):
+    """Where an exporter writes: a binary file, or anything with its write()."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                     *(f"LPT{i}" for i in range(1, 10))}
@@ -27,10 +34,21 @@ class Exporter:
     filename: str              # the file for all models: "alpaca_format_samples.json"
     model_filename: str        # with --model-name M: "{model}_alpaca_format.json"
     fields: tuple[str, ...]    # output keys, in order; each is a column of the exported model
-    write: Writer              # rows of JSON-text values -> the file; returns rows written
+    layout: Callable[[tuple[str, ...]], Layout]  # json_array or json_lines: the file, given its keys
     help: str
-    optional: tuple[str, ...] = ()     # fields left out of an object when NULL (e.g. system)
+    optional: tuple[str, ...] = ()     # fields left out of the file when NULL in every row (system)
     dataset_info: Mapping[str, Any] | None = None  # its LLaMA-Factory dataset_info.json entry
+
+    def open(self, out: Output, fields: tuple[str, ...] | None = None) -> Sink:
+        """A sink that writes this format to out, batch by batch, with the given fields (all of them,
+        or fewer when optional ones are left out); rows hold one value per field, in that order."""
+        return Sink(self.layout(fields or self.fields), out)
+
+    def write(self, rows: Iterable[Row], out: Output, fields: tuple[str, ...] | None = None) -> int:
+        """Write all rows as one file; returns rows written."""
+        sink = self.open(out, fields)
+        sink.write(list(rows))
+        return sink.close()
 
     def target(self, model_name: str) -> str:
         """The file name for a build, with the model name made safe to use as a file name."""
@@ -58,57 +76,43 @@ def safe_filename(name: str) -> str:
     return safe
 
 
-def json_array_writer(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Writer:
-    """A writer of an array with each object indented as Python's json.dump(indent=2) does (values
-    that are lists or objects stay on one line); a field in optional is left out where it is NULL."""
-    template = "  {\n" + ",\n".join(f'    "{key}": %s' for key in fields) + "\n  }"
-    shape = object_shaper(fields, optional, '    "{}": ', ",\n", "  {\n", "\n  }")
+@dataclass(frozen=True)
+class Layout:
+    """A file of rows: head, the rows joined by sep, tail; or `empty` when there are no rows."""
 
-    def write(rows: Rows, out: TextIO) -> int:
-        count = 0
-        for row in rows:
-            out.write(("[\n" if count == 0 else ",\n") + (shape(row) if shape else template % row))
-            count += 1
-        out.write("\n]\n" if count else "[]\n")
-        return count
-
-    return write
+    row: bytes     # one row, with a %s for each field's JSON text
+    head: bytes
+    sep: bytes
+    tail: bytes
+    empty: bytes
 
 
-def json_lines_writer(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Writer:
-    """A writer of one JSON object per line (JSONL), keys in fields order; a field in optional is
-    left out where it is NULL."""
-    template = "{" + ", ".join(f'"{key}": %s' for key in fields) + "}\n"
-    shape = object_shaper(fields, optional, '"{}": ', ", ", "{", "}\n")
+class Sink:
+    """One export file being written: batches of rows in, the layout around them."""
 
-    def write(rows: Rows, out: TextIO) -> int:
-        count = 0
-        for row in rows:
-            out.write(shape(row) if shape else template % row)
-            count += 1
-        return count
+    def __init__(self, layout: Layout, out: Output):
+        self.layout, self.out, self.rows = layout, out, 0
 
-    return write
+    def write(self, rows: Sequence[Row]) -> None:
+        if rows:
+            layout = self.layout
+            self.out.write((layout.sep if self.rows else layout.head)
+                           + layout.sep.join([layout.row % row for row in rows]))
+            self.rows += len(rows)
+
+    def close(self) -> int:
+        """Finish the file; returns rows written."""
+        self.out.write(self.layout.tail if self.rows else self.layout.empty)
+        return self.rows
 
 
-def object_shaper(fields: tuple[str, ...], optional: tuple[str, ...], key: str, sep: str, start: str,
-                  end: str) -> Callable[[tuple], str] | None:
-    """One object's text from a row, leaving out each optional field whose value is NULL; None when
-    no field is optional (the writers then use a fixed template, which is faster).
+def json_array(fields: tuple[str, ...]) -> Layout:
+    """An array with each object indented as Python's json.dump(indent=2) does, and a final newline."""
+    row = "  {\n" + ",\n".join(f'    "{key}": %s' for key in fields) + "\n  }"
+    return Layout(row.encode(), head=b"[\n", sep=b",\n", tail=b"\n]\n", empty=b"[]\n")
 
-    >>> shape = object_shaper(("q", "system"), ("system",), '"{}": ', ", ", "{", "}")
-    >>> shape(('"hi"', None)), shape(('"hi"', '"be brief"'))
-    ('{"q": "hi"}', '{"q": "hi", "system": "be brief"}')
-    """
-    unknown = set(optional) - set(fields)
-    if unknown:
-        raise ValueError(f"optional fields {sorted(unknown)} are not among the fields {fields}")
-    if not optional:
-        return None
-    keys = [(key.format(name), name in optional) for name in fields]
 
-    def shape(row: tuple) -> str:
-        return start + sep.join(k + v for (k, may_omit), v in zip(keys, row, strict=True)
-                                if not (may_omit and v in (None, "null"))) + end
-
-    return shape
+def json_lines(fields: tuple[str, ...]) -> Layout:
+    """One JSON object per line (JSONL), keys in fields order, separators as json.dumps's."""
+    row = "{" + ", ".join(f'"{key}": %s' for key in fields) + "}"
+    return Layout(row.encode(), head=b"", sep=b"\n", tail=b"\n", empty=b"")

@@ -6,7 +6,7 @@ format name `dpo` asks for all three (exporters.GROUPS).
 - dpo_openai: OpenAI's preference JSONL, {"input": {"messages": [...]}, "preferred_output": [...],
   "non_preferred_output": [...]}"""
 
-from .base import Exporter, json_array_writer, json_lines_writer
+from .base import Exporter, json_array, json_lines
 
 TRL_FIELDS = ("prompt", "chosen", "rejected")
 ALPACA_FIELDS = ("instruction", "input", "chosen", "rejected", "system")
@@ -18,7 +18,7 @@ TRL = Exporter(
     filename="dpo_pairs.jsonl",
     model_filename="{model}_dpo_pairs.jsonl",
     fields=TRL_FIELDS,
-    write=json_lines_writer(TRL_FIELDS),
+    layout=json_lines,
     help='JSON lines of {"prompt", "chosen", "rejected"} as message lists (TRL DPOTrainer)',
 )
 
@@ -27,7 +27,7 @@ ALPACA = Exporter(
     filename="dpo_pairs_alpaca.json",
     model_filename="{model}_dpo_pairs_alpaca.json",
     fields=ALPACA_FIELDS,
-    write=json_array_writer(ALPACA_FIELDS, ALPACA_OPTIONAL),
+    layout=json_array,
     help="JSON array of {instruction, input, chosen, rejected[, system]} (LLaMA-Factory ranking)",
     optional=ALPACA_OPTIONAL,
     dataset_info={"formatting": "alpaca", "ranking": True,
@@ -40,6 +40,6 @@ OPENAI = Exporter(
     filename="dpo_pairs_openai.jsonl",
     model_filename="{model}_dpo_pairs_openai.jsonl",
     fields=OPENAI_FIELDS,
-    write=json_lines_writer(OPENAI_FIELDS),
+    layout=json_lines,
     help='JSON lines of {"input": {"messages"}, "preferred_output", "non_preferred_output"} (OpenAI DPO)',
 )

@@ -1,6 +1,6 @@
 """json: the original script's high_quality_samples.json, an indented array with metadata."""
 
-from .base import Exporter, json_array_writer
+from .base import Exporter, json_array
 
 FIELDS = ("instruction", "input", "output", "rating", "model_name", "feedback_id", "timestamp")
 # LLaMA-Factory reads it as alpaca and ignores the other keys.
@@ -12,7 +12,7 @@ EXPORTER = Exporter(
     filename="high_quality_samples.json",
     model_filename="{model}_samples.json",
     fields=FIELDS,
-    write=json_array_writer(FIELDS),
+    layout=json_array,
     help="indented JSON array of {instruction, input, output, rating, model_name, feedback_id, timestamp}",
     dataset_info=DATASET_INFO,
 )

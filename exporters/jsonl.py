@@ -1,6 +1,6 @@
 """jsonl: the same objects as json, one per line."""
 
-from .base import Exporter, json_lines_writer
+from .base import Exporter, json_lines
 from .json_array import DATASET_INFO, FIELDS
 
 EXPORTER = Exporter(
@@ -8,7 +8,7 @@ EXPORTER = Exporter(
     filename="high_quality_samples.jsonl",
     model_filename="{model}_samples.jsonl",
     fields=FIELDS,
-    write=json_lines_writer(FIELDS),
+    layout=json_lines,
     help="JSON lines, one {instruction, input, output, rating, model_name, feedback_id, timestamp} each",
     dataset_info=DATASET_INFO,
 )

@@ -1,7 +1,7 @@
 """kto: TRL's unpaired preference form, {"prompt": [...], "completion": [...], "label": true|false}
 one per line; label is a JSON boolean (true: rating >= kto_good, false: rating <= kto_bad)."""
 
-from .base import Exporter, json_lines_writer
+from .base import Exporter, json_lines
 
 FIELDS = ("prompt", "completion", "label")
 
@@ -10,6 +10,6 @@ EXPORTER = Exporter(
     filename="kto_samples.jsonl",
     model_filename="{model}_kto_samples.jsonl",
     fields=FIELDS,
-    write=json_lines_writer(FIELDS),
+    layout=json_lines,
     help='JSON lines of {"prompt", "completion", "label": true|false} (TRL KTOTrainer)',
 )

@@ -1,7 +1,7 @@
 """openai: OpenAI's chat fine-tuning JSONL, {"messages": [{"role": "system"|"user"|"assistant",
 "content": ...}]} one per line. LLaMA-Factory reads it too, as sharegpt with role/content tags."""
 
-from .base import Exporter, json_lines_writer
+from .base import Exporter, json_lines
 
 FIELDS = ("messages",)
 
@@ -14,7 +14,7 @@ EXPORTER = Exporter(
     filename="openai_format_samples.jsonl",
     model_filename="{model}_openai_format.jsonl",
     fields=FIELDS,
-    write=json_lines_writer(FIELDS),
+    layout=json_lines,
     help='JSON lines of {"messages": [{"role", "content"}, ...]} (OpenAI chat fine-tuning)',
     dataset_info={"formatting": "sharegpt", "ranking": False, "columns": {"messages": "messages"},
                   "tags": OPENAI_TAGS},

@@ -1,7 +1,7 @@
 """sharegpt: LLaMA-Factory's ShareGPT form, {"conversations": [{"from": "human", "value": ...},
 {"from": "gpt", "value": ...}], "system": ...}; "system" only when var system_prompt is set."""
 
-from .base import Exporter, json_array_writer
+from .base import Exporter, json_array
 
 FIELDS = ("conversations", "system")
 OPTIONAL = ("system",)
@@ -11,7 +11,7 @@ EXPORTER = Exporter(
     filename="sharegpt_format_samples.json",
     model_filename="{model}_sharegpt_format.json",
     fields=FIELDS,
-    write=json_array_writer(FIELDS, OPTIONAL),
+    layout=json_array,
     help='JSON array of {"conversations": [{"from", "value"}, ...][, "system"]} (LLaMA-Factory ShareGPT)',
     optional=OPTIONAL,
     dataset_info={"formatting": "sharegpt", "ranking": False,

@@ -23,6 +23,25 @@ with raw as (
                              ordinal)
 ),
 
+fields as (
+    -- Each JSON value decoded once: texts as text (NULL when not text), labels as text.
+    select
+        ordinal,
+        source_file,
+        {{ json_label('id') }} as id,
+        {{ json_label('session_id') }} as session_id,
+        {{ json_label('timestamp') }} as timestamp,
+        {{ json_label('model_name') }} as model_name,
+        {{ json_string('user_input') }} as user_input,
+        {{ json_string('model_response') }} as model_response,
+        rating,
+        {{ json_kind('user_input') }} as user_input_kind,
+        {{ json_kind('model_response') }} as model_response_kind,
+        temperature, top_p, top_k, max_tokens,
+        {{ json_label('comment') }} as comment
+    from raw
+),
+
 parsed as (
     select
         ordinal,
@@ -32,31 +51,33 @@ parsed as (
         {%- else %}
         ordinal as position,
         {%- endif %}
-        nullif({{ strip_text(json_label('id')) }}, '') as source_id,
-        coalesce({{ strip_text(json_label('session_id')) }}, '') as session_id,
-        coalesce({{ strip_text(json_label('timestamp')) }}, '') as timestamp,
-        coalesce(nullif({{ strip_text(json_label('model_name')) }}, ''), 'unknown') as model_name,
-        {{ strip_text(json_string('user_input')) }} as user_input,
-        {{ strip_text(json_string('model_response')) }} as model_response,
+        nullif({{ strip_text('id') }}, '') as source_id,
+        coalesce({{ strip_text('session_id') }}, '') as session_id,
+        coalesce({{ strip_text('timestamp') }}, '') as timestamp,
+        coalesce(nullif({{ strip_text('model_name') }}, ''), 'unknown') as model_name,
+        {{ strip_text('user_input') }} as user_input,
+        {{ strip_text('model_response') }} as model_response,
         {{ parse_rating('rating') }} as rating,
         rating::VARCHAR as rating_json,
-        {{ json_kind('user_input') }} as user_input_kind,
-        {{ json_kind('model_response') }} as model_response_kind,
+        user_input_kind,
+        model_response_kind,
         try_cast(temperature ->> '$' as DOUBLE) as temperature,
         try_cast(top_p ->> '$' as DOUBLE) as top_p,
         try_cast(top_k ->> '$' as BIGINT) as top_k,
         try_cast(max_tokens ->> '$' as BIGINT) as max_tokens,
-        {{ json_label('comment') }} as comment
-    from raw
+        comment
+    from fields
 ),
 
 identified as (
     select
         *,
         -- The record's own id; else a stable id from its content, the same on every run.
-        coalesce(source_id, md5(to_json([session_id, timestamp, model_name, user_input,
-                                         model_response, coalesce(rating::VARCHAR, rating_json)])))
-            as feedback_id
+        -- (CASE, not coalesce: only records without an id pay for the md5.)
+        case when source_id is null
+             then md5(to_json([session_id, timestamp, model_name, user_input, model_response,
+                               coalesce(rating::VARCHAR, rating_json)]))
+             else source_id end as feedback_id
     from parsed
 ),
 

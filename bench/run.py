@@ -1,0 +1,211 @@
+"""The benchmark: fbt against DuckDB's bare load (the floor) and plain Python, on the same logs.
+
+    python bench/run.py                  # 100k and 1M records, median of 3 runs each
+    python bench/run.py --10m            # and 10M records (11.6 GB; one run, no Python baseline)
+    python bench/run.py --sizes 100000 --runs 5
+
+Logs are generated once into bench/out/ (seeded, so the same bytes every time) and reused; --clean
+deletes them afterwards. Every case is a whole process, timed by the wall clock, its peak memory the
+process's maximum resident set (from wait4). The table gives each case's ratio to the floor and how
+many times faster it is than the Python baseline; then how time grows with the records. Other work on
+the machine shows in the figures: compare ratios from one run, not figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+FILES = ["high_quality_samples.json", "high_quality_samples.jsonl", "alpaca_format_samples.json"]
+PYTHON_LIMIT = 2_000_000  # the baseline holds the log as Python objects: ~6 GB per 1M records
+
+# The floor: DuckDB merely loading the log into a table of an in-memory database, the columns
+# given (as text), nothing else: no parsing of values, no database file, no output files.
+FLOOR = """
+import sys, duckdb
+columns = ", ".join(f"{c}: 'VARCHAR'" for c in sys.argv[2].split())
+duckdb.connect().execute(f"CREATE TABLE log AS SELECT * FROM read_json(?, format='array', "
+                         f"records=true, columns={{{columns}}})", [sys.argv[1]])
+"""
+COLUMNS = ("id timestamp session_id model_name user_input model_response rating temperature top_p top_k "
+           "max_tokens comment")
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    output_dir: Path | None = None
+    seconds: list[float] = field(default_factory=list)
+    peak_bytes: int = 0
+    failed: str = ""  # the first line of the error, when a run failed
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+class RunFailed(Exception):
+    "A benchmarked command exited with an error"
+
+
+def measure(argv: list[str]) -> tuple[float, int]:
+    """Run a command to the end: (wall seconds, peak resident bytes). Its stdout is discarded."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines() or ["?"]
+            raise RunFailed(f"exit {process.returncode} after {seconds:.0f} s: {lines[-1][:160]}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def project_copy() -> Path:
+    """fbt's project (pyproject.toml, models, macros) in bench/out, so its database lands there."""
+    project = OUT / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    shutil.copy(ROOT / "pyproject.toml", project)
+    for folder in ("models", "macros"):
+        shutil.copytree(ROOT / folder, project / folder)
+    return project
+
+
+def cases(log: Path, records: int, project: Path) -> list[Case]:
+    python = sys.executable
+    work = OUT / "work"
+    fbt = [python, str(ROOT / "cli.py"), "--project-dir", str(project), "build", "--quiet",
+           "--feedback-file", str(log)]
+    found = [
+        Case("duckdb load (floor)", [python, "-c", FLOOR, str(log), COLUMNS]),
+        Case("fbt build (3 formats)", fbt + ["--output-dir", str(work / "fbt")], work / "fbt"),
+        Case("fbt build --format jsonl", fbt + ["--output-dir", str(work / "fbt-jsonl"), "--format",
+                                                "jsonl"]),
+    ]
+    if records <= PYTHON_LIMIT:
+        found.append(Case("python baseline (3 formats)",
+                          [python, str(HERE / "baseline.py"), str(log), str(work / "python")], work / "python"))
+    return found
+
+
+def run_size(records: int, runs: int, project: Path) -> list[Case]:
+    log = OUT / f"feedback_{records}.json"
+    if not log.exists():
+        print(f"generating {log} ...", file=sys.stderr)
+        generate(records, log)
+    found = cases(log, records, project)
+    compare = any(case.name.startswith("python") for case in found)
+    for i in range(runs):
+        for case in found:
+            # Each run starts clean: no output files and no database from the run before (a build
+            # keeps the old database until the new one is complete: at 10M that is 10 GB more disk).
+            shutil.rmtree(OUT / "work", ignore_errors=True)
+            shutil.rmtree(project / "data", ignore_errors=True)
+            (OUT / "work").mkdir(parents=True)
+            if case.failed:
+                continue
+            try:
+                seconds, peak = measure(case.argv)
+            except RunFailed as e:
+                case.failed = str(e)
+                print(f"  {records:>10,} {case.name:<28} run {i + 1}: FAILED {e}", file=sys.stderr)
+                continue
+            case.seconds.append(seconds)
+            case.peak_bytes = max(case.peak_bytes, peak)
+            print(f"  {records:>10,} {case.name:<28} run {i + 1}: {seconds:7.2f} s {peak / 2**20:8.0f} MiB",
+                  file=sys.stderr)
+            if compare and i == runs - 1 and case.output_dir:
+                keep = OUT / f"compare-{case.output_dir.name}"
+                shutil.rmtree(keep, ignore_errors=True)
+                shutil.move(case.output_dir, keep)
+    shutil.rmtree(OUT / "work", ignore_errors=True)
+    shutil.rmtree(project / "data", ignore_errors=True)
+    return found
+
+
+def same_outputs(found: list[Case]) -> str:
+    """Whether fbt and the baseline wrote the same bytes (the copies kept for this are then removed)."""
+    ours, theirs = OUT / "compare-fbt", OUT / "compare-python"
+    if not any(case.name.startswith("python") for case in found):
+        return "no Python baseline to compare with (it would need ~60 GB of memory)"
+    if not (ours.exists() and theirs.exists()):
+        return "a run failed: nothing to compare"
+    differ = [f for f in FILES if not filecmp.cmp(ours / f, theirs / f, shallow=False)]
+    shutil.rmtree(ours)
+    shutil.rmtree(theirs)
+    return "fbt and the Python baseline wrote identical files" if not differ else \
+        f"FILES DIFFER: {', '.join(differ)}"
+
+
+def table(results: dict[int, list[Case]]) -> str:
+    lines = [f"{'records':>10}  {'case':<28} {'median s':>9} {'runs':>4} {'peak MiB':>9} "
+             f"{'x floor':>8} {'x faster than Python':>21}"]
+    for records, found in results.items():
+        floor = found[0].median
+        python = next((c.median for c in found if c.name.startswith("python") and c.seconds), None)
+        for case in found:
+            if case.failed:
+                lines.append(f"{records:>10,}  {case.name:<28} FAILED: {case.failed}")
+                continue
+            faster = f"{python / case.median:.1f}" if python else "-"
+            lines.append(f"{records:>10,}  {case.name:<28} {case.median:9.2f} {len(case.seconds):>4} "
+                         f"{case.peak_bytes / 2**20:9.0f} {case.median / floor:8.2f} {faster:>21}")
+    sizes = sorted(results)
+    for small, large in zip(sizes, sizes[1:]):
+        lines.append(f"time x{large / small:g} records ({small:,} -> {large:,}): " + ", ".join(
+            f"{a.name.split(' (')[0]} x{b.median / a.median:.1f}"
+            for a, b in zip(results[small], results[large])
+            if a.name == b.name and a.seconds and b.seconds))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--10m", dest="ten_million", action="store_true", help="also 10M records (one run)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (10M: one)")
+    parser.add_argument("--clean", action="store_true", help="delete the generated logs afterwards")
+    args = parser.parse_args()
+    sizes = args.sizes + [10_000_000] * args.ten_million
+    runs = {n: 1 if n >= 10_000_000 else args.runs for n in sizes}
+    project = project_copy()
+    load = os.getloadavg()
+    results = {}
+    checks = []
+    for records in sizes:
+        results[records] = run_size(records, runs[records], project)
+        checks.append(f"{records:,} records: {same_outputs(results[records])}")
+    import duckdb
+
+    print(f"fbt benchmark: {os.cpu_count()} cores, load average {load[0]:.1f} at start, Python "
+          f"{sys.version.split()[0]}, DuckDB {duckdb.__version__}; min_rating 4")
+    print(table(results))
+    print("\n".join(checks))
+    if args.clean:
+        for records in sizes:
+            (OUT / f"feedback_{records}.json").unlink(missing_ok=True)
+    shutil.rmtree(project, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

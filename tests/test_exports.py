@@ -1,0 +1,97 @@
+"""The export layouts, byte for byte, and the one pass that feeds every file of a model."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from conftest import record
+
+import engine
+import engine.export
+import engine.runner
+from exporters import EXPORTERS
+
+SAMPLES = [{"instruction": "你好\n\"引号\"", "input": "", "output": "臣妾 😊 \\ /", "rating": 5,
+            "model_name": "huanhuan-qwen", "feedback_id": "a", "timestamp": ""},
+           {"instruction": "q", "input": "", "output": "a", "rating": 4, "model_name": "m",
+            "feedback_id": "b", "timestamp": "2025-07-18T19:01:41"}]
+
+
+ORIGINAL = ["alpaca", "json", "jsonl"]  # the other formats are pinned by golden files (test_training_formats)
+
+
+def required(exporter):
+    """The fields every file of the format has (optional ones, like alpaca's system, left out)."""
+    return tuple(f for f in exporter.fields if f not in exporter.optional)
+
+
+def rows(exporter, samples):
+    return [tuple(json.dumps(s[f], ensure_ascii=False).encode() for f in required(exporter)) for s in samples]
+
+
+def expected(name, samples):
+    shaped = [{f: s[f] for f in required(EXPORTERS[name])} for s in samples]
+    if name == "jsonl":
+        return "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in shaped)
+    return json.dumps(shaped, ensure_ascii=False, indent=2) + "\n"
+
+
+@pytest.mark.parametrize("name", ORIGINAL)
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_layout_matches_python_json(name, count):
+    out = io.BytesIO()
+    exporter = EXPORTERS[name]
+    assert exporter.write(rows(exporter, SAMPLES[:count]), out, required(exporter)) == count
+    assert out.getvalue().decode() == expected(name, SAMPLES[:count])
+
+
+@pytest.mark.parametrize("name", ORIGINAL)
+def test_batches_join_like_one_write(name):
+    out = io.BytesIO()
+    sink = EXPORTERS[name].open(out, required(EXPORTERS[name]))
+    for row in rows(EXPORTERS[name], SAMPLES):
+        sink.write([row])
+    sink.write([])
+    assert sink.close() == 2
+    assert out.getvalue().decode() == expected(name, SAMPLES)
+
+
+def test_one_pass_reports_rows_written_per_file(project, monkeypatch):
+    monkeypatch.setattr(engine.runner, "FETCH_BATCH", 2)
+    monkeypatch.setattr(engine.export, "PROGRESS_SECONDS", 0)
+    project.write_log([record(n) for n in range(1, 6)])
+    messages: list[str] = []
+    engine.build(engine.load_project(project.root), progress=messages.append)
+    files = "high_quality_samples.json, high_quality_samples.jsonl, alpaca_format_samples.json"
+    assert [m for m in messages if "rows written" in m] == [
+        f"  {n} rows written to {files}" for n in (2, 4, 5)]
+    assert len(project.read_json("high_quality_samples.json")) == 5
+
+
+def test_a_null_value_is_written_as_null(project):
+    project.write_log([record(1)])
+    project.write("models/training_set.sql", "{{ config(export=['jsonl']) }}\n"
+                  "select user_input as instruction, '' as input, model_response as output, rating,\n"
+                  "    null as model_name, feedback_id, timestamp, position\n"
+                  "from {{ ref('stg_feedback') }}")
+    project.invoke("build", "--format", "jsonl")
+    assert project.read_jsonl("high_quality_samples.jsonl")[0]["model_name"] is None
+
+
+def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch):
+    monkeypatch.setattr(engine.runner, "FETCH_BATCH", 2)
+    project.write_log([record(n) for n in range(1, 6)])
+    project.write("models/training_set.sql", "{{ config(export=['json', 'jsonl', 'alpaca']) }}\n"
+                  "select user_input as instruction, '' as input, model_response as output, rating,\n"
+                  "    model_name, feedback_id, timestamp, position, null::VARCHAR as system,\n"
+                  "    null::VARCHAR[][] as history\n"
+                  "from {{ ref('stg_feedback') }} order by position desc")
+    messages: list[str] = []
+    engine.build(engine.load_project(project.root), progress=messages.append)
+    assert "  training_set is not in log order: sorting it and writing again" in messages
+    ids = [record(n)["id"] for n in range(1, 6)]
+    assert [s["feedback_id"] for s in project.read_json("high_quality_samples.json")] == ids
+    assert [s["feedback_id"] for s in project.read_jsonl("high_quality_samples.jsonl")] == ids
+    assert len(project.read_json("alpaca_format_samples.json")) == 5
