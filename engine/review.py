@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .accounting import VALID
 from .errors import DatabaseError, ReviewError
+from .commit import journal_path, roll_forward, settle
 from .lock import build_lock
 from .runner import connect_read_only, duckdb_errors
 from .state import state_path, update_state
@@ -48,11 +49,12 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = output or project.path(f"data/review/to_review_{stamp}.csv")
+    settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         with duckdb_errors(f"review export ({project.show(project.database)})", DatabaseError):
             tables = {r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
             if QUEUE not in tables:
                 raise ReviewError(f"{project.show(project.database)}: no {QUEUE} table; run "
                                   f"`python cli.py build` first")
@@ -81,6 +83,7 @@ def import_review(project: Project, file: Path) -> ReviewImport:
     shown = project.show(file)
     rows = read_csv(file, shown)
     with build_lock(project.database, project.show(project.database)):
+        roll_forward(journal_path(project.database))  # a killed build's commit first: it moves the state too
         known = known_feedback_ids(project)
         decisions, result, problems = {}, ReviewImport(), []
         for line, row in rows:
