@@ -135,19 +135,11 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
         run_results = project.target_dir / f".run_results.json.{os.getpid()}.tmp"
         try:
             load_state(con, project, forget=["exported_samples"] if full_refresh else [])
-            for name, model in models.items():
-                progress(f"model {name} ...")
-                t0 = time.perf_counter()
-                rows = run_model(con, model, project.show(model.path), sources)
-                result.models.append(ModelResult(name, rows, time.perf_counter() - t0))
+            result.models = run_models(con, project, models, sources, progress)
             result.accounting = count_records(con, set(models))
             result.figures = collect_figures(con, models)
             if test:
-                result.tests = test_models(project, models, con, progress)
-                failed = [t for t in result.tests if not t.passed]
-                if failed:
-                    raise DataTestError(describe_failure(failed[0]) + "; nothing was exported" +
-                                        (f" ({len(failed) - 1} more test(s) failed)" if len(failed) > 1 else ""))
+                result.tests = require_passing(test_models(project, models, con, progress))
             pause_point("models-built")
             if plan:
                 clear_stale_staging(output_dir)
@@ -174,6 +166,27 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                     leftover.unlink(missing_ok=True)
                 discard_staging(staging)
     return result
+
+
+def run_models(con, project: Project, models: dict[str, Rendered], sources: dict[str, Path],
+               progress: Progress) -> list[ModelResult]:
+    """Each model into the new database, in build order, timed."""
+    results = []
+    for name, model in models.items():
+        progress(f"model {name} ...")
+        started = time.perf_counter()
+        rows = run_model(con, model, project.show(model.path), sources)
+        results.append(ModelResult(name, rows, time.perf_counter() - started))
+    return results
+
+
+def require_passing(tests: list[TestResult]) -> list[TestResult]:
+    """The results, when every data test passed; else a DataTestError naming the first failure."""
+    failed = [t for t in tests if not t.passed]
+    if failed:
+        more = f" ({len(failed) - 1} more test(s) failed)" if len(failed) > 1 else ""
+        raise DataTestError(describe_failure(failed[0]) + "; nothing was exported" + more)
+    return tests
 
 
 def test_models(project: Project, models: dict[str, Rendered], con, progress: Progress) -> list[TestResult]:
