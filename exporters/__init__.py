@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import difflib
 
-from engine.errors import ExportError
-
 from . import alpaca, dpo, json_array, jsonl, kto, openai, sharegpt
 from .base import Exporter, safe_filename
 
@@ -20,8 +18,8 @@ GROUPS: dict[str, tuple[str, ...]] = {"dpo": ("dpo_trl", "dpo_alpaca", "dpo_open
 FORMAT_NAMES = sorted([*EXPORTERS, *GROUPS])
 
 
-class UnknownExporterError(ExportError):
-    "An export format name that no exporter has"
+class UnknownExporterError(LookupError):
+    "An export format name that no exporter has (the engine says where it was asked for)"
 
 
 def expand_formats(names: list[str]) -> list[str]:
