@@ -52,7 +52,7 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     try:
         with duckdb_errors(f"review export ({project.show(project.database)})", DatabaseError):
             tables = {r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
             if QUEUE not in tables:
                 raise ReviewError(f"{project.show(project.database)}: no {QUEUE} table; run "
                                   f"`python cli.py build` first")

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(tests={'chosen_id': ['not_null', 'unique'], 'rejected_id': ['not_null', 'unique']}) }}
 -- Preference pairs (DPO): two replies to the same prompt whose ratings differ by at least min_gap;
 -- the better one is chosen. Same prompt = the same stripped user_input; same model too, unless
@@ -48,4 +49,3 @@ join ranked as r
 where 2 * c.rank <= c.replies
     and c.rating - r.rating >= {{ var('min_gap') }}
     and c.rank <= {{ var('max_pairs_per_prompt') }}
-order by position

@@ -5,4 +5,3 @@ select
     model_response, rating_json as rating
 from {{ ref('feedback_log') }}
 where reason is not null
-order by source_file, position

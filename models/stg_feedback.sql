@@ -5,4 +5,3 @@ select
     temperature, top_p, top_k, max_tokens, comment
 from {{ ref('feedback_log') }}
 where reason is null
-order by source_file, position

@@ -70,4 +70,3 @@ select
         when {{ var('new_only') }} and exported_before then 'already_exported'
     end as excluded_by
 from ranked
-order by source_file, position
