@@ -126,14 +126,17 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     select = f"SELECT {rendered} FROM {table}"
     if "position" not in available:
         queries = [select + (f" WHERE {split}" if split else "")]
-    elif model.materialized == "view":
-        queries = [select + (f" WHERE {split}" if split else "") + " ORDER BY position"]
     else:
-        with duckdb_errors(model.name, ExportError):
-            first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchone()
-        queries = [select + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
-                   + (f" AND {split}" if split else "") + " ORDER BY position"
-                   for start in range(first, last + 1, RANGE_POSITIONS)] if first is not None else []
+        first = last = None  # a view is not read for its range: that would compute it once more
+        if model.materialized != "view":
+            with duckdb_errors(model.name, ExportError):
+                first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchone()
+        if not (isinstance(first, int) and isinstance(last, int)):  # a view, no rows, or not numbers
+            queries = [select + (f" WHERE {split}" if split else "") + " ORDER BY position"]
+        else:
+            queries = [select + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
+                       + (f" AND {split}" if split else "") + " ORDER BY position"
+                       for start in range(first, last + 1, RANGE_POSITIONS)]
     return write_pass(con, items, present, queries, fields, staging, show, progress)
 
 

@@ -1,8 +1,10 @@
 {{ config(materialized='table') }}
 {%- set log_path = var('feedback_file').value %}
 {%- set several_files = '*' in log_path or '?' in log_path or '[' in log_path %}
--- Every record of the feedback log, one row each, in log order (position = record number in its
--- file, from 1; source_file = the file, when feedback_file is a glob of several, read in name order).
+-- Every record of the feedback log, one row each (position = record number in its file, from 1;
+-- source_file = the file, when feedback_file is a glob of several, read in name order; ordinal =
+-- record number in the whole log). The rows are stored in no order: order by ordinal (or source_file,
+-- position) when it matters; exports do (engine/export.py).
 -- The log may be a JSON array or JSON lines, gzip-compressed or not (macros/inputs.sql).
 -- Fields are read as JSON so that no dirty value can fail the read; the rules of DESIGN.md are
 -- applied here: texts stripped, rating parsed, feedback_id set, and `reason` (NULL = valid) said.
