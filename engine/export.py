@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 STAGING_PREFIX = ".fbt-staging-"
 PROGRESS_SECONDS = 2.0
+RANGE_POSITIONS = 250_000  # positions per sorted read of a table (see write_files)
 
 
 @dataclass(frozen=True)
@@ -101,12 +102,14 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
 
 def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Path, show,
                 progress: Callable[[str], None] | None) -> list[ExportResult]:
-    """One pass over a model in log order, each batch of rows handed to every file's sink.
+    """One pass over a model in log order (by its position column), each batch of rows handed to
+    every file's sink.
 
-    A model that only selects and filters from one table keeps that table's order (DuckDB
-    preserves insertion order there), so the pass first reads without a sort, which at 10M
-    records saves minutes and gigabytes of spill, and checks every row's position on the way;
-    a model whose rows come out of order is written again with ORDER BY position."""
+    A table is read in consecutive ranges of positions, each sorted on its own: the models keep no
+    order (a join does not keep one, and sorting whole wide tables is what DuckDB cannot spill within
+    memory_limit at 10M records), but their rows stay near their place, so the zonemaps skip most row
+    groups of each range and each sort is small. A view is read once with ORDER BY position (reading
+    it in ranges would compute it again for each); views feed only the formats beyond the default."""
     model = items[0].model
     available = columns_of(con, model.name)
     for item in items:
@@ -118,19 +121,23 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     fields = list(dict.fromkeys(f for item in items for f in item.exporter.fields))
     rendered = ", ".join(f"encode(coalesce(to_json({quote_identifier(f)}), 'null'))" for f in fields)
     table = quote_identifier(model.name)
-    where = f" WHERE split = {sql_literal(items[0].split)}" if items[0].split else ""
+    split = f"split = {sql_literal(items[0].split)}" if items[0].split else ""
     present = [present_fields(con, item) for item in items]
+    select = f"SELECT {rendered} FROM {table}"
     if "position" not in available:
-        return write_pass(con, items, present, f"SELECT {rendered} FROM {table}{where}", fields,
-                          staging, show, progress)
-    try:
-        return write_pass(con, items, present, f"SELECT {rendered}, position FROM {table}{where}",
-                          fields + ["position"], staging, show, progress, in_order=True)
-    except OutOfOrderError:
-        if progress:
-            progress(f"  {model.name} is not in log order: sorting it and writing again")
-        return write_pass(con, items, present, f"SELECT {rendered} FROM {table}{where} ORDER BY position",
-                          fields, staging, show, progress)
+        queries = [select + (f" WHERE {split}" if split else "")]
+    else:
+        first = last = None  # a view is not read for its range: that would compute it once more
+        if model.materialized != "view":
+            with duckdb_errors(model.name, ExportError):
+                first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchone()
+        if not (isinstance(first, int) and isinstance(last, int)):  # a view, no rows, or not numbers
+            queries = [select + (f" WHERE {split}" if split else "") + " ORDER BY position"]
+        else:
+            queries = [select + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
+                       + (f" AND {split}" if split else "") + " ORDER BY position"
+                       for start in range(first, last + 1, RANGE_POSITIONS)]
+    return write_pass(con, items, present, queries, fields, staging, show, progress)
 
 
 def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, ...]:
@@ -145,15 +152,10 @@ def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, .
     return tuple(f for f in item.exporter.fields if f not in absent)
 
 
-class OutOfOrderError(Exception):
-    "The rows of a model read without ORDER BY did not come in position order"
-
-
 def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: list[tuple[str, ...]],
-               sql: str, columns: list[str], staging: Path, show,
-               progress: Callable[[str], None] | None, in_order: bool = False) -> list[ExportResult]:
-    """Write the files from one query; with in_order, its last column is the position, and a row
-    that comes before the one above it stops the pass with OutOfOrderError."""
+               queries: list[str], columns: list[str], staging: Path, show,
+               progress: Callable[[str], None] | None) -> list[ExportResult]:
+    """Write the files from the rows of the queries, one after the other."""
     model = items[0].model
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:
@@ -162,13 +164,9 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
         writers = [BackgroundWriter(out, disk) for out in outs]
         sinks = [item.exporter.open(writer, fields) for item, writer, fields in zip(items, writers, present)]
         picks = [pick(columns, fields) for fields in present]
-        written, last, shown = 0, 0, time.monotonic()
-        for batch in fetch_batches(con, sql, show(model.path)):
-            if in_order:
-                positions = [row[-1] for row in batch]
-                if positions[0] < last or positions != sorted(positions):
-                    raise OutOfOrderError(model.name)
-                last = positions[-1]
+        written, shown = 0, time.monotonic()
+        batches = (batch for sql in queries for batch in fetch_batches(con, sql, show(model.path)))
+        for batch in batches:
             for sink, fields_of in zip(sinks, picks):
                 sink.write(batch if fields_of is None else list(map(fields_of, batch)))
             written += len(batch)

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(tests={'feedback_id': ['not_null', 'unique'], 'earlier_turns': ['not_null']}) }}
 -- The training set as conversations: each sample of training_samples with the system prompt it is
 -- served with (var system_prompt; NULL when empty) and, with --var with_history=true, the earlier
@@ -44,4 +45,3 @@ select
         as history
 from samples as s
 left join earlier as e using (feedback_id)
-order by s.source_file, s.position

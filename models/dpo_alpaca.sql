@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(export=['dpo_alpaca']) }}
 -- LLaMA-Factory's ranking form (alpaca formatting, ranking: true):
 -- {"instruction", "input", "chosen", "rejected", "system"}, system left out when empty.
@@ -9,4 +10,3 @@ select
     rejected,
     system
 from {{ ref('preference_pairs') }}
-order by position

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(export=['dpo_trl']) }}
 -- TRL's conversational preference form (DPOTrainer): {"prompt": [system?, user], "chosen":
 -- [assistant], "rejected": [assistant]}; TRL applies the model's chat template.
@@ -7,4 +8,3 @@ select
     [{{ chat_message('assistant', 'chosen') }}] as chosen,
     [{{ chat_message('assistant', 'rejected') }}] as rejected
 from {{ ref('preference_pairs') }}
-order by position

@@ -1,8 +1,10 @@
 {{ config(materialized='table') }}
 {%- set log_path = var('feedback_file').value %}
 {%- set several_files = '*' in log_path or '?' in log_path or '[' in log_path %}
--- Every record of the feedback log, one row each, in log order (position = record number in its
--- file, from 1; source_file = the file, when feedback_file is a glob of several, read in name order).
+-- Every record of the feedback log, one row each (position = record number in its file, from 1;
+-- source_file = the file, when feedback_file is a glob of several, read in name order; ordinal =
+-- record number in the whole log). The rows are stored in no order: order by ordinal (or source_file,
+-- position) when it matters; exports do (engine/export.py).
 -- The log may be a JSON array or JSON lines, gzip-compressed or not (macros/inputs.sql).
 -- Fields are read as JSON so that no dirty value can fail the read; the rules of DESIGN.md are
 -- applied here: texts stripped, rating parsed, feedback_id set, and `reason` (NULL = valid) said.
@@ -47,7 +49,8 @@ parsed as (
         ordinal,
         source_file,
         {%- if several_files %}
-        ordinal - min(ordinal) over (partition by source_file) + 1 as position,
+        -- (a join with the per-file offsets below, not a window: a window would sort the wide rows)
+        ordinal - file_start.first_ordinal + 1 as position,
         {%- else %}
         ordinal as position,
         {%- endif %}
@@ -67,6 +70,10 @@ parsed as (
         try_cast(max_tokens ->> '$' as BIGINT) as max_tokens,
         comment
     from fields
+    {%- if several_files %}
+    join (select source_file, min(ordinal) as first_ordinal from fields group by source_file) as file_start
+        using (source_file)
+    {%- endif %}
 ),
 
 identified as (
@@ -81,13 +88,24 @@ identified as (
     from parsed
 ),
 
-numbered as (
+repeats as (
+    -- The ids that occur more than once, with their first record: a narrow aggregate (hash
+    -- aggregates spill well), joined back below. Windows over the rows would sort all their texts,
+    -- which DuckDB cannot spill within memory_limit at 10M records.
     select
-        *,
-        min(ordinal) over (partition by feedback_id) as first_ordinal,
-        arg_min(position, ordinal) over (partition by feedback_id) as first_position,
-        arg_min(source_file, ordinal) over (partition by feedback_id) as first_file
+        feedback_id,
+        min(ordinal) as first_ordinal,
+        arg_min(position, ordinal) as first_position,
+        arg_min(source_file, ordinal) as first_file
     from identified
+    group by feedback_id
+    having count(*) > 1
+),
+
+numbered as (
+    select i.*, r.first_ordinal, r.first_position, r.first_file
+    from identified as i
+    left join repeats as r using (feedback_id)
 )
 
 select
@@ -110,6 +128,6 @@ select
             'repeats record ' || first_position || if(first_file = source_file, '', ' of ' || first_file)
             || if(source_id is null, ' (same content)', ' (same id)')
     end as detail,
-    rating_json
+    rating_json,
+    ordinal
 from numbered
-order by ordinal

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(export=['kto'], tests={'feedback_id': ['not_null', 'unique'], 'label': ['not_null']}) }}
 -- TRL's unpaired preference form (KTOTrainer): {"prompt": [system?, user], "completion": [assistant],
 -- "label": true|false}. A rating >= kto_good is desirable (true), <= kto_bad undesirable (false);
@@ -20,4 +21,3 @@ select
     [{{ chat_message('assistant', redact('model_response')) }}] as completion,
     rating >= {{ var('kto_good') }} as label
 from rated
-order by position

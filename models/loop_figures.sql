@@ -3,19 +3,28 @@
 -- in target/run_results.json. Add a row to show another figure.
 {%- set candidates = ref('training_candidates') %}
 {%- set samples = ref('training_samples') %}
-with figures(n, topic, figure, value) as (
+with
+{%- if var('redact') %}
+redacted as (
+    -- the placeholders the rules added, all counted in one join of the samples with their texts
+    select
+    {%- for placeholder in redaction_placeholders %}
+        sum({{ count_placeholder('s.instruction', placeholder) }} - {{ count_placeholder('c.user_input', placeholder) }}
+            + {{ count_placeholder('s.output', placeholder) }}
+            - {{ count_placeholder('coalesce(c.corrected_output, c.model_response)', placeholder) }}) as redacted_{{ loop.index }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from {{ samples }} as s join {{ candidates }} as c using (feedback_id)
+),
+{%- endif %}
+figures(n, topic, figure, value) as (
     select 1, 'review', 'kept', count(*) filter (where decision = 'keep') from {{ candidates }}
     union all select 2, 'review', 'dropped', count(*) filter (where decision = 'drop') from {{ candidates }}
     union all select 3, 'review', 'corrected', count(*) filter (where corrected) from {{ samples }}
     union all select 4, 'review', 'awaiting review', count(*) from {{ ref('review_queue') }}
 {%- if var('redact') %}
 {%- for placeholder in redaction_placeholders %}
-    union all
-    select 10 + {{ loop.index }}, 'redacted', {{ placeholder.strip('[]').lower() | literal }},
-        coalesce(sum({{ count_placeholder('s.instruction', placeholder) }} - {{ count_placeholder('c.user_input', placeholder) }}
-            + {{ count_placeholder('s.output', placeholder) }}
-            - {{ count_placeholder('coalesce(c.corrected_output, c.model_response)', placeholder) }}), 0)
-    from {{ samples }} as s join {{ candidates }} as c using (feedback_id)
+    union all select 10 + {{ loop.index }}, 'redacted', {{ placeholder.strip('[]').lower() | literal }}, coalesce(redacted_{{ loop.index }}, 0) from redacted
 {%- endfor %}
 {%- endif %}
 {%- if var('dedup') %}

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(export=['openai']) }}
 -- OpenAI's chat fine-tuning form of the training set: {"messages": [{"role": "system", ...},
 -- {"role": "user", ...}, {"role": "assistant", ...}]}; the system message only when system_prompt is set,
@@ -9,4 +10,3 @@ select
     rating,
     {{ chat_messages('system', 'earlier_turns', 'instruction', 'output') }} as messages
 from {{ ref('chat_samples') }}
-order by position

@@ -8,8 +8,10 @@
 -- second to last, and so on. Each reply is in at most one pair, the widest gaps come first, pairs
 -- with a gap below min_gap are dropped, and at most max_pairs_per_prompt are kept.
 with replies as (
+    -- only what ranking needs: the replies' texts join in once the pairs are known (a window over
+    -- the whole rows would sort every reply's text)
     select
-        *,
+        feedback_id, user_input, rating, model_name, position,
         -- the replies that may be paired: the same prompt and, with same_model_pairs, the same model
         case when {{ var('same_model_pairs') }} then model_name else '' end as pair_group
     from {{ ref('training_candidates') }}
@@ -23,29 +25,39 @@ ranked as (
         row_number() over (partition by user_input, pair_group order by rating desc, position) as rank,
         count(*) over (partition by user_input, pair_group) as replies
     from replies
+),
+
+pairs as (
+    select
+        c.rank, c.user_input, c.rating as chosen_rating, r.rating as rejected_rating,
+        c.model_name as chosen_model, r.model_name as rejected_model,
+        c.feedback_id as chosen_id, r.feedback_id as rejected_id,
+        c.position as chosen_position, r.position as rejected_position
+    from ranked as c
+    join ranked as r
+        on r.user_input = c.user_input
+        and r.pair_group = c.pair_group
+        and r.rank = c.replies + 1 - c.rank
+    where 2 * c.rank <= c.replies
+        and c.rating - r.rating >= {{ var('min_gap') }}
+        and c.rank <= {{ var('max_pairs_per_prompt') }}
 )
 
 select
-    least(c.position, r.position) as position,
-    c.rank as pair_rank,
-    {{ redact('c.user_input') }} as prompt,
+    least(p.chosen_position, p.rejected_position) as position,
+    p.rank as pair_rank,
+    {{ redact('p.user_input') }} as prompt,
     {{ system_prompt() }} as system,
-    {{ redact('c.model_response') }} as chosen,
-    {{ redact('r.model_response') }} as rejected,
-    c.rating as chosen_rating,
-    r.rating as rejected_rating,
-    c.model_name as chosen_model,
-    r.model_name as rejected_model,
-    c.feedback_id as chosen_id,
-    r.feedback_id as rejected_id,
-    c.position as chosen_position,
-    r.position as rejected_position
-from ranked as c
-join ranked as r
-    on r.user_input = c.user_input
-    and r.pair_group = c.pair_group
-    and r.rank = c.replies + 1 - c.rank
-where 2 * c.rank <= c.replies
-    and c.rating - r.rating >= {{ var('min_gap') }}
-    and c.rank <= {{ var('max_pairs_per_prompt') }}
-order by position
+    {{ redact('chosen.model_response') }} as chosen,
+    {{ redact('rejected.model_response') }} as rejected,
+    p.chosen_rating,
+    p.rejected_rating,
+    p.chosen_model,
+    p.rejected_model,
+    p.chosen_id,
+    p.rejected_id,
+    p.chosen_position,
+    p.rejected_position
+from pairs as p
+join {{ ref('training_candidates') }} as chosen on chosen.feedback_id = p.chosen_id
+join {{ ref('training_candidates') }} as rejected on rejected.feedback_id = p.rejected_id

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- a filter of feedback_log, cheap to read again #}
 -- The quarantine: every record that is not valid feedback, with its record number in the log,
 -- a reason code and a detail a person can act on. read = rejected + valid, always.
 select
@@ -5,4 +6,3 @@ select
     model_response, rating_json as rating
 from {{ ref('feedback_log') }}
 where reason is not null
-order by source_file, position

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
 {{ config(export=['sharegpt']) }}
 -- LLaMA-Factory's ShareGPT form of the training set: {"conversations": [{"from": "human", ...},
 -- {"from": "gpt", ...}], "system": ...}, earlier turns first (with_history), system left out when empty.
@@ -9,4 +10,3 @@ select
     {{ chat_messages(none, 'earlier_turns', 'instruction', 'output', style='sharegpt') }} as conversations,
     system
 from {{ ref('chat_samples') }}
-order by position

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- a filter of feedback_log, cheap to read again: no second copy of every text #}
 -- The valid feedback: every record of the log with a rating 1-5, a prompt and a reply, first
 -- occurrence only. Ask questions of the feedback here.
 select
@@ -5,4 +6,3 @@ select
     temperature, top_p, top_k, max_tokens, comment
 from {{ ref('feedback_log') }}
 where reason is null
-order by source_file, position

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- a filter with two small joins: reading it again is cheaper than a copy of every text #}
 -- Every valid record, with the filter that keeps it out of the training set (NULL = a sample).
 -- Add a filter as another WHEN: the build's accounting counts each excluded_by value.
 -- The loop's filters read the review decisions and the export history (fbt's state, see
@@ -70,4 +71,3 @@ select
         when {{ var('new_only') }} and exported_before then 'already_exported'
     end as excluded_by
 from ranked
-order by source_file, position

@@ -27,4 +27,3 @@ select
     {%- else %}'train'{% endif %} as split
 from {{ ref('training_candidates') }}
 where excluded_by is null
-order by source_file, position

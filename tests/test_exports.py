@@ -82,6 +82,7 @@ def test_a_null_value_is_written_as_null(project):
 
 def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch):
     monkeypatch.setattr(engine.runner, "FETCH_BATCH", 2)
+    monkeypatch.setattr(engine.export, "RANGE_POSITIONS", 2)  # read in ranges of 2 positions: 3 ranges
     project.write_log([record(n) for n in range(1, 6)])
     project.write("models/training_set.sql", "{{ config(export=['json', 'jsonl', 'alpaca']) }}\n"
                   "select user_input as instruction, '' as input, model_response as output, rating,\n"
@@ -90,7 +91,6 @@ def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch)
                   "from {{ ref('stg_feedback') }} order by position desc")
     messages: list[str] = []
     engine.build(engine.load_project(project.root), progress=messages.append)
-    assert "  training_set is not in log order: sorting it and writing again" in messages
     ids = [record(n)["id"] for n in range(1, 6)]
     assert [s["feedback_id"] for s in project.read_json("high_quality_samples.json")] == ids
     assert [s["feedback_id"] for s in project.read_jsonl("high_quality_samples.jsonl")] == ids
