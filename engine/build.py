@@ -57,9 +57,9 @@ class BuildResult:
     run_results: Path | None = None
 
 
-def compile_models(project: Project) -> dict[str, Rendered]:
+def compile_models(project: Project, renderer: Renderer | None = None) -> dict[str, Rendered]:
     """Every model rendered, in build order (each after the models it ref()s)."""
-    renderer = Renderer(project)
+    renderer = renderer or Renderer(project)
     rendered = {name: renderer.render(model) for name, model in project.models.items()}
     order = topo_order({n: r.refs for n, r in rendered.items()},
                        label=lambda n: project.show(project.models[n].path))
@@ -117,7 +117,8 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     started = time.perf_counter()
     database = project.database
     result = BuildResult(command, database)
-    models = compile_models(project)
+    renderer = Renderer(project)  # compiles the macros once, for the models and the data tests
+    models = compile_models(project, renderer)
     output_dir = project.path(project.vars.get("output_dir", ""))
     plan = split_exports(plan_exports(models, formats, output_dir, project.vars.get("model_name", "")))
     full_refresh = bool(project.vars.get("full_refresh"))
@@ -139,7 +140,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             result.accounting = count_records(con, set(models))
             result.figures = collect_figures(con, models)
             if test:
-                result.tests = require_passing(test_models(project, models, con, progress))
+                result.tests = require_passing(test_models(renderer, models, con, progress))
             pause_point("models-built")
             if plan:
                 clear_stale_staging(output_dir)
@@ -189,9 +190,9 @@ def require_passing(tests: list[TestResult]) -> list[TestResult]:
     return tests
 
 
-def test_models(project: Project, models: dict[str, Rendered], con, progress: Progress) -> list[TestResult]:
+def test_models(renderer: Renderer, models: dict[str, Rendered], con, progress: Progress) -> list[TestResult]:
     results = []
-    for data_test in collect_tests(Renderer(project), models):
+    for data_test in collect_tests(renderer, models):
         progress(f"test {data_test.name} ...")
         results.append(run_test(con, data_test))
     return results
@@ -199,11 +200,12 @@ def test_models(project: Project, models: dict[str, Rendered], con, progress: Pr
 
 def test(project: Project, progress: Progress | None = None) -> list[TestResult]:
     """Run the data tests against the last built database (read-only)."""
-    models = compile_models(project)
+    renderer = Renderer(project)
+    models = compile_models(project, renderer)
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
-        return test_models(project, models, con, progress or quiet)
+        return test_models(renderer, models, con, progress or quiet)
     finally:
         con.close()
 
