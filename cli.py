@@ -108,7 +108,12 @@ def load(ctx: click.Context, options: dict, formats: tuple[str, ...] = ()) -> en
         given.append(engine.GivenVar("formats", list(formats), "--format", is_text=False))
     given += [engine.GivenVar(name, True, flag, is_text=False)
               for name, flag in LOOP_FLAGS.items() if options.pop(name, False)]
-    return engine.load_project(ctx.obj or Path.cwd(), given)
+    return project_of(ctx, given)
+
+
+def project_of(ctx: click.Context, given: list | None = None) -> engine.Project:
+    """The project of --project-dir, else the one around the current folder."""
+    return engine.load_project(ctx.obj or Path.cwd(), given or [])
 
 
 def progress_printer(quiet: bool):
@@ -189,7 +194,7 @@ def compile_(ctx, models, **options):
 @click.pass_context
 def ls(ctx):
     "List the models in build order, with the models each depends on."
-    for name, model in engine.compile_models(engine.load_project(ctx.obj or Path.cwd())).items():
+    for name, model in engine.compile_models(project_of(ctx)).items():
         deps = ", ".join(model.refs) or "-"
         exports = f"  exports: {', '.join(model.exports)}" if model.exports else ""
         click.echo(f"{name}  <- {deps}{exports}")
@@ -212,7 +217,7 @@ def review_export(ctx, output):
     Example:
       python cli.py review export -o today.csv
     """
-    done = engine.export_review(engine.load_project(ctx.obj or Path.cwd()), output)
+    done = engine.export_review(project_of(ctx), output)
     click.echo(f"wrote {done.rows} samples awaiting review to {done.path}")
 
 
@@ -226,7 +231,7 @@ def review_import(ctx, file):
     Example:
       python cli.py review import today.csv
     """
-    done = engine.import_review(engine.load_project(ctx.obj or Path.cwd()), file)
+    done = engine.import_review(project_of(ctx), file)
     click.echo(f"imported {done.kept + done.dropped} decisions from {file}: keep {done.kept} "
                f"(corrected {done.corrected}), drop {done.dropped}; {done.changed} replaced an earlier "
                f"decision, {done.blank} rows left blank")
@@ -242,7 +247,7 @@ def query(ctx, sql):
     Example:
       python cli.py query "select model_name, avg(rating) from stg_feedback group by 1"
     """
-    columns, rows = engine.run_query(engine.load_project(ctx.obj or Path.cwd()), sql)
+    columns, rows = engine.run_query(project_of(ctx), sql)
     click.echo(tabulate(columns, rows) if columns else "ok")
 
 

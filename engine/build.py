@@ -22,7 +22,7 @@ from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_
 from .graph import topo_order
 from .lock import build_lock
 from .logcheck import describe, first_byte, last_byte
-from .loop import Figures, collect_figures, split_exports, stamp_exports
+from .loop import Figures, collect_figures, split_exports, stamp_exports, utc_stamp
 from .project import Project
 from .render import Rendered, Renderer
 from .runner import (connect_new, connect_read_only, query, remove_build_files, run_model,
@@ -151,7 +151,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             seal(con)
             moves = [(staging / e.path.name, e.path) for e in result.exports]
             if command == "build" and (plan or full_refresh):  # the export history, committed with the files
-                build_id = result.build_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                build_id = result.build_id or utc_stamp()
                 moves.append((stage_state(project, building, {e.model for e in result.exports},
                                           build_id, forget_history=full_refresh), state_path(project)))
             result.seconds = time.perf_counter() - started

@@ -44,10 +44,15 @@ def split_exports(plan: list[Export]) -> list[Export]:
     return arranged
 
 
+def utc_stamp(now: datetime | None = None) -> str:
+    """The build's time as files and the export history name it, e.g. 20250718T190102Z."""
+    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+
+
 def stamp_exports(plan: list[Export], now: datetime | None = None) -> tuple[list[Export], str]:
     """Name every file with the build's time (UTC), so an incremental build never overwrites an
     earlier one's files; a second build in the same second gets -2, -3, ... Returns the build id."""
-    base = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    base = utc_stamp(now)
     n = 1
     while True:
         stamp = base if n == 1 else f"{base}-{n}"

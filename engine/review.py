@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from .accounting import VALID
 from .errors import DatabaseError, ReviewError
 from .commit import journal_path, roll_forward, settle
 from .lock import build_lock
+from .loop import utc_stamp
 from .runner import connect_read_only, duckdb_errors
 from .state import state_path, update_state
 from .vars import sql_literal
@@ -47,8 +47,7 @@ class ReviewImport:
 def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     """Write the last build's review_queue, less what was decided since, to a CSV (UTF-8 with a
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = output or project.path(f"data/review/to_review_{stamp}.csv")
+    path = output or project.path(f"data/review/to_review_{utc_stamp()}.csv")
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
