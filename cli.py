@@ -187,7 +187,8 @@ def compile_(ctx, models, **options):
     if unknown:
         raise engine.UsageError(f"No model named {', '.join(unknown)}; models: {', '.join(compiled)}")
     for name in models or compiled:
-        click.echo(f"-- {name}\n{compiled[name].sql.strip()}\n")
+        hooks = "".join(f"\n-- post_hook\n{hook.strip()};\n" for hook in compiled[name].post_hooks)
+        click.echo(f"-- {name}\n{compiled[name].sql.strip()}\n{hooks}")
 
 
 @cli.command("ls")

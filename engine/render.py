@@ -1,4 +1,5 @@
-"""Jinja rendering of models and data tests: ref(), source(), var(), config(), literal() and the macros."""
+"""Jinja rendering of models and data tests: ref(), source(), var(), config(), this, literal() and the
+macros."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .vars import Literal, sql_literal, suggest
 
 MACROS = SqlFile("__macros__", Path("macros"), "")
 CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None,
-               "splits": None, "summary": (True, False)}
+               "splits": None, "summary": (True, False), "post_hook": None}
 
 
 @dataclass
@@ -34,8 +35,17 @@ class Rendered:
 
     @property
     def exports(self) -> list[str]:
-        export = self.config.get("export", [])
-        return [export] if isinstance(export, str) else list(export)
+        return as_list(self.config.get("export", []))
+
+    @property
+    def post_hooks(self) -> list[str]:
+        """SQL statements run after the model is built, in order (dbt's post_hook), e.g. an UPDATE of
+        {{ this }}: what a single SELECT cannot do in one pass over the data."""
+        return as_list(self.config.get("post_hook", []))
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 class Relation:
@@ -104,7 +114,7 @@ class Renderer:
         self.current = rendered = Rendered(sql_file.name, sql_file.path)
         template = self._compile(sql_file)
         try:
-            rendered.sql = template.render()
+            rendered.sql = template.render(this=Relation(sql_file.name))
         except (jinja2.TemplateError, EngineError, TypeError, ValueError) as e:
             in_macros, line = template_line(e)
             where = self.locate(MACROS if in_macros else sql_file, line)

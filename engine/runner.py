@@ -93,11 +93,15 @@ def seal(built: duckdb.DuckDBPyConnection) -> None:
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,
               sources: dict[str, Path]) -> int:
-    """Create the model's table (or view) and return its row count."""
+    """Create the model's table (or view), run its post hooks, and return its row count."""
     name = quote_identifier(model.name)
     kind = "VIEW" if model.materialized == "view" else "TABLE"
     with duckdb_errors(where, sources=sources):
         con.execute(f"CREATE OR REPLACE {kind} {name} AS (\n{model.sql}\n)")
+    for i, hook in enumerate(model.post_hooks, 1):
+        with duckdb_errors(f"{where}: post_hook {i}"):
+            con.execute(hook)
+    with duckdb_errors(where):
         return int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
 
 

@@ -3,26 +3,36 @@
 {#- The 29 characters for which Python's str.isspace() is true: what the original script's
     str.strip() removed (\t \n \v \f \r, FS GS RS US, space, NEL, NBSP, ogham space, the
     U+2000 spaces, line and paragraph separators, narrow NBSP, math space, ideographic space). -#}
+{% set whitespace_codes = [9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195,
+                           8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288] %}
 {% macro whitespace() -%}
-(chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(12288))
+({% for code in whitespace_codes %}chr({{ code }}){{ ' || ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- Strip leading and trailing white space like Python's str.strip(). Only texts that start or end
-    with white space are trimmed: trimming with a character list is the slow part. -#}
+    with white space are trimmed: trimming with a character list is the slow part. (The end is
+    checked with ends_with, which looks at the last bytes only; right(x, 1) reads the whole text.) -#}
 {% macro strip_text(expr) -%}
-(case when contains({{ whitespace() }}, left({{ expr }}, 1)) or contains({{ whitespace() }}, right({{ expr }}, 1))
+(case when contains({{ whitespace() }}, left({{ expr }}, 1))
+           or {% for code in whitespace_codes %}ends_with({{ expr }}, chr({{ code }})){{ ' or ' if not loop.last }}{% endfor %}
       then trim({{ expr }}, {{ whitespace() }}) else {{ expr }} end)
+{%- endmacro %}
+
+{#- Is a JSON value a string? read_json stores values minified, so a string is one that starts
+    with a quote: a test of one byte, where json_type() parses the whole value. -#}
+{% macro is_json_text(expr) -%}
+starts_with({{ expr }}::VARCHAR, '"')
 {%- endmacro %}
 
 {#- A JSON value that must be text (a prompt, a reply): the string, or NULL for anything else. -#}
 {% macro json_string(expr) -%}
-(case when json_type({{ expr }}) = 'VARCHAR' then {{ expr }} ->> '$' end)
+(case when {{ is_json_text(expr) }} then {{ expr }} ->> '$' end)
 {%- endmacro %}
 
 {#- A JSON value used as a label (an id, a model name, a timestamp): a string as it is; a number or
     boolean as its JSON text; NULL when null or missing. -#}
 {% macro json_label(expr) -%}
-(case when json_type({{ expr }}) = 'VARCHAR' then {{ expr }} ->> '$' else {{ expr }}::VARCHAR end)
+(case when {{ is_json_text(expr) }} then {{ expr }} ->> '$' else {{ expr }}::VARCHAR end)
 {%- endmacro %}
 
 {#- Why a JSON value is not text, for rejection details: 'missing or null', 'a number', ... -#}
