@@ -105,11 +105,12 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     """One pass over a model in log order (by its position column), each batch of rows handed to
     every file's sink.
 
-    A table is read in consecutive ranges of positions, each sorted on its own: the models keep no
+    The model is read in consecutive ranges of positions, each sorted on its own: the models keep no
     order (a join does not keep one, and sorting whole wide tables is what DuckDB cannot spill within
     memory_limit at 10M records), but their rows stay near their place, so the zonemaps skip most row
-    groups of each range and each sort is small. A view is read once with ORDER BY position (reading
-    it in ranges would compute it again for each); views feed only the formats beyond the default."""
+    groups of each range and each sort is small. A view is read the same way: DuckDB pushes the range
+    down to the table its position comes from (training_set's new samples: training_samples), so a
+    range costs what it reads; a view that computes over all rows (a window) is computed per range."""
     model = items[0].model
     available = columns_of(con, model.name)
     for item in items:
@@ -124,19 +125,18 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     split = f"split = {sql_literal(items[0].split)}" if items[0].split else ""
     present = [present_fields(con, item) for item in items]
     select = f"SELECT {rendered} FROM {table}"
+    first = last = None
+    if "position" in available:
+        with duckdb_errors(model.name, ExportError):
+            first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchone()
     if "position" not in available:
         queries = [select + (f" WHERE {split}" if split else "")]
+    elif not (isinstance(first, int) and isinstance(last, int)):  # no rows, or not whole numbers
+        queries = [select + (f" WHERE {split}" if split else "") + " ORDER BY position"]
     else:
-        first = last = None  # a view is not read for its range: that would compute it once more
-        if model.materialized != "view":
-            with duckdb_errors(model.name, ExportError):
-                first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchone()
-        if not (isinstance(first, int) and isinstance(last, int)):  # a view, no rows, or not numbers
-            queries = [select + (f" WHERE {split}" if split else "") + " ORDER BY position"]
-        else:
-            queries = [select + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
-                       + (f" AND {split}" if split else "") + " ORDER BY position"
-                       for start in range(first, last + 1, RANGE_POSITIONS)]
+        queries = [select + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
+                   + (f" AND {split}" if split else "") + " ORDER BY position"
+                   for start in range(first, last + 1, RANGE_POSITIONS)]
     return write_pass(con, items, present, queries, fields, staging, show, progress)
 
 

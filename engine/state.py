@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 SCHEMA = "state"
 TABLES = {
-    # One row per feedback_id a build has written to its files (the newest build that did).
-    "exported_samples": "feedback_id VARCHAR PRIMARY KEY, build_id VARCHAR NOT NULL, "
+    # One row per feedback_id a build has written to its files (the newest build that did). No
+    # PRIMARY KEY: stage_state rewrites the table whole, which is much faster than an index's upserts.
+    "exported_samples": "feedback_id VARCHAR NOT NULL, build_id VARCHAR NOT NULL, "
                         "exported_at TIMESTAMP NOT NULL",
     # One row per reviewed sample: keep or drop, and the reviewer's corrected reply, if any.
     "review_decisions": "feedback_id VARCHAR PRIMARY KEY, decision VARCHAR NOT NULL, "
@@ -108,8 +109,6 @@ def stage_state(project: Project, database: Path, models: Iterable[str], build_i
     wanted = sorted(set(models))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
-        if forget_history:
-            con.execute("DELETE FROM exported_samples")
         con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
         try:
             with_ids = {r[0] for r in con.execute(
@@ -117,9 +116,11 @@ def stage_state(project: Project, database: Path, models: Iterable[str], build_i
                 "AND schema_name = 'main' AND column_name = 'feedback_id'").fetchall()}
             ids = " UNION ".join(f"SELECT feedback_id FROM fbt_build.main.{quote_identifier(m)} "
                                  f"WHERE feedback_id IS NOT NULL" for m in wanted if m in with_ids)
-            if ids:
-                con.execute(f"INSERT OR REPLACE INTO exported_samples SELECT feedback_id, "
-                            f"{sql_literal(build_id)}, now()::TIMESTAMP FROM ({ids})")
+            ids = ids or "SELECT NULL::VARCHAR AS feedback_id WHERE false"
+            earlier = "WHERE false" if forget_history else "WHERE feedback_id NOT IN (SELECT feedback_id FROM new)"
+            con.execute(f"CREATE OR REPLACE TABLE exported_samples AS WITH new AS ({ids}) "
+                        f"SELECT * FROM exported_samples {earlier} UNION ALL "
+                        f"SELECT feedback_id, {sql_literal(build_id)}, now()::TIMESTAMP FROM new")
         finally:
             con.execute("DETACH fbt_build")
 

@@ -15,5 +15,5 @@ select * from {{ model }} where {{ column }} not in ({{ values | map('literal') 
 {%- endmacro %}
 
 {% macro test_not_empty(model, column) -%}
-select * from {{ model }} where coalesce(trim({{ column }}::VARCHAR), '') = ''
+select * from {{ model }} where coalesce(ltrim({{ column }}::VARCHAR), '') = ''  {#- ltrim: stops at the first letter #}
 {%- endmacro %}

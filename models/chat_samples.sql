@@ -28,6 +28,7 @@ earlier as (
 select
     s.position,
     s.source_file,
+    s.ordinal,
     s.split,
     s.feedback_id,
     s.session_id,

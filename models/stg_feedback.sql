@@ -3,6 +3,6 @@
 -- occurrence only. Ask questions of the feedback here.
 select
     position, source_file, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
-    temperature, top_p, top_k, max_tokens, comment
+    temperature, top_p, top_k, max_tokens, comment, ordinal
 from {{ ref('feedback_log') }}
 where reason is null

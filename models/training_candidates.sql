@@ -59,7 +59,7 @@ ranked as (
 
 select
     position, source_file, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
-    temperature, top_p, top_k, max_tokens, comment,
+    temperature, top_p, top_k, max_tokens, comment, ordinal,
     decision, corrected_output, times_rated,
     case
         when rating < {{ var('min_rating') }} then 'below_min_rating'

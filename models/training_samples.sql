@@ -19,6 +19,7 @@ select
     timestamp,
     position,
     source_file,
+    ordinal,
     session_id,
     times_rated,
     decision as review,
