@@ -39,7 +39,7 @@ def quiet(_: str) -> None:
 @dataclass
 class ModelResult:
     name: str
-    rows: int
+    rows: int | None  # None for a view
     seconds: float
 
 

@@ -63,9 +63,11 @@ def collect_tests(renderer: Renderer, models: dict[str, Rendered]) -> list[DataT
 
 def run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> TestResult:
     with duckdb_errors(test.where):
-        failures = con.execute(f"SELECT count(*) FROM (\n{test.sql}\n)").fetchone()[0]
+        failures = int(con.execute(f"SELECT count(*) FROM (\n{test.sql}\n)").fetchone()[0])
+        if not failures:
+            return TestResult(test, 0, [], [])
         cursor = con.execute(f"SELECT * FROM (\n{test.sql}\n) LIMIT {SAMPLE_ROWS}")
-        return TestResult(test, int(failures), [d[0] for d in cursor.description], cursor.fetchall())
+        return TestResult(test, failures, [d[0] for d in cursor.description], cursor.fetchall())
 
 
 def describe_failure(result: TestResult) -> str:

@@ -11,7 +11,8 @@ from .build import BuildResult
 
 def summarize(result: BuildResult, show=str) -> list[str]:
     """The build summary: accounting, files written, average rating, samples per model."""
-    lines = [f"{m.name}: {m.rows} rows ({m.seconds:.2f}s)" for m in result.models]
+    lines = [f"{m.name}: {'view' if m.rows is None else f'{m.rows} rows'} ({m.seconds:.2f}s)"
+             for m in result.models]
     if result.tests:
         passed = sum(t.passed for t in result.tests)
         lines.append(f"data tests: {passed} of {len(result.tests)} passed")

@@ -92,8 +92,9 @@ def seal(built: duckdb.DuckDBPyConnection) -> None:
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,
-              sources: dict[str, Path]) -> int:
-    """Create the model's table (or view), run its post hooks, and return its row count."""
+              sources: dict[str, Path]) -> int | None:
+    """Create the model's table (or view), run its post hooks, and return its row count (None for a
+    view: counting would compute it)."""
     name = quote_identifier(model.name)
     kind = "VIEW" if model.materialized == "view" else "TABLE"
     with duckdb_errors(where, sources=sources):
@@ -101,6 +102,10 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,
     for i, hook in enumerate(model.post_hooks, 1):
         with duckdb_errors(f"{where}: post_hook {i}"):
             con.execute(hook)
+    if kind == "VIEW":
+        with duckdb_errors(where):  # a view that cannot be bound fails here, not at its first reader
+            con.execute(f"DESCRIBE {name}")
+        return None
     with duckdb_errors(where):
         return int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
 
