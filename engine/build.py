@@ -17,9 +17,9 @@ from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, describe_failure, run_test
 from .errors import DataTestError, SourceError
 from .commit import commit, journal_path, pause_point, roll_forward, settle
-from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, plan_exports,
-                     stage_exports)
-from .graph import topo_order
+from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging,
+                     exports_in_background, plan_exports)
+from .graph import topo_order, upstream
 from .lock import build_lock
 from .logcheck import describe, first_byte, last_byte
 from .loop import Figures, collect_figures, split_exports, stamp_exports, utc_stamp
@@ -133,19 +133,28 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
         building = database.with_name(f".{database.name}.building")
         con = connect_new(building, project.settings.get("duckdb", {}))
         staging = output_dir / f"{STAGING_PREFIX}{os.getpid()}"
+        made_output_dir = not output_dir.exists()  # by this build: a failed one removes it again
         run_results = project.target_dir / f".run_results.json.{os.getpid()}.tmp"
         try:
             load_state(con, project, forget=["exported_samples"] if full_refresh else [])
-            result.models = run_models(con, project, models, sources, progress)
-            result.accounting = count_records(con, set(models))
-            result.figures = collect_figures(con, models)
-            if test:
-                result.tests = require_passing(test_models(renderer, models, con, progress))
-            pause_point("models-built")
+            # The models the files read first; the files are then written while the other models
+            # are built and the data tests run (a failing test discards them).
+            read = upstream({n: m.refs for n, m in models.items()}, {e.model.name for e in plan})
+            result.models = run_models(con, project, {n: m for n, m in models.items() if n in read},
+                                       sources, progress)
             if plan:
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
-                result.exports = stage_exports(con, plan, staging, project.show, progress)
+            with exports_in_background(con, plan, staging, project.show, progress) as exporting:
+                result.models += run_models(con, project, {n: m for n, m in models.items() if n not in read},
+                                            sources, progress)
+                result.accounting = count_records(con, set(models))
+                result.figures = collect_figures(con, models)
+                if test:
+                    result.tests = require_passing(test_models(renderer, models, con, progress))
+                pause_point("models-built")
+            if exporting:
+                result.exports = exporting.result()
                 result.exports += stage_dataset_info(result.exports, output_dir, staging,
                                                      project.vars.get("dataset_info", "auto"), project.show)
             seal(con)
@@ -166,6 +175,8 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                 for leftover in (run_results, state_path(project).with_name(f".{state_path(project).name}.updating")):
                     leftover.unlink(missing_ok=True)
                 discard_staging(staging)
+                if made_output_dir and output_dir.is_dir() and not any(output_dir.iterdir()):
+                    output_dir.rmdir()
     return result
 
 

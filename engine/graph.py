@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .errors import CycleError
 
@@ -36,3 +36,19 @@ def topo_order(deps: Mapping[str, Sequence[str]], label: Callable[[str], str] = 
     for name in sorted(deps):
         visit(name, [])
     return order
+
+
+def upstream(deps: Mapping[str, Sequence[str]], names: Iterable[str]) -> set[str]:
+    """The named models and every model they read, directly or not.
+
+    >>> sorted(upstream({"a": [], "b": ["a"], "c": ["b"], "d": ["a"]}, ["c"]))
+    ['a', 'b', 'c']
+    """
+    found: set[str] = set()
+    waiting = list(names)
+    while waiting:
+        name = waiting.pop()
+        if name not in found:
+            found.add(name)
+            waiting += deps[name]
+    return found

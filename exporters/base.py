@@ -96,8 +96,9 @@ class Sink:
     def write(self, rows: Sequence[Row]) -> None:
         if rows:
             layout = self.layout
-            self.out.write((layout.sep if self.rows else layout.head)
-                           + layout.sep.join([layout.row % row for row in rows]))
+            texts = [layout.row % row for row in rows]
+            texts[0] = (layout.sep if self.rows else layout.head) + texts[0]  # not + the whole batch: a copy
+            self.out.write(layout.sep.join(texts))
             self.rows += len(rows)
 
     def close(self) -> int:

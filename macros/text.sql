@@ -9,12 +9,17 @@
 ({% for code in whitespace_codes %}chr({{ code }}){{ ' || ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
+{#- The same characters as an RE2 character class. -#}
+{% macro whitespace_class() -%}
+[{% for code in whitespace_codes %}{{ '\\x{%x}' | format(code) }}{% endfor %}]
+{%- endmacro %}
+
 {#- Strip leading and trailing white space like Python's str.strip(). Only texts that start or end
-    with white space are trimmed: trimming with a character list is the slow part. (The end is
-    checked with ends_with, which looks at the last bytes only; right(x, 1) reads the whole text.) -#}
+    with white space are trimmed: trimming with a character list is the slow part. The test is two
+    anchored regexps: RE2 matches one anchored at the end backwards from the end, so neither reads
+    the whole text (right(x, 1) does: it counts characters). -#}
 {% macro strip_text(expr) -%}
-(case when contains({{ whitespace() }}, left({{ expr }}, 1))
-           or {% for code in whitespace_codes %}ends_with({{ expr }}, chr({{ code }})){{ ' or ' if not loop.last }}{% endfor %}
+(case when regexp_matches({{ expr }}, '^{{ whitespace_class() }}') or regexp_matches({{ expr }}, '{{ whitespace_class() }}$')
       then trim({{ expr }}, {{ whitespace() }}) else {{ expr }} end)
 {%- endmacro %}
 
