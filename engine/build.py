@@ -49,6 +49,7 @@ class BuildResult:
     database: Path
     models: list[ModelResult] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
+    tests_left: int = 0  # data tests of models no file reads: `python cli.py test` runs them
     accounting: Accounting | None = None
     exports: list[ExportResult] = field(default_factory=list)
     figures: Figures = field(default_factory=dict)
@@ -150,8 +151,10 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                                             sources, progress)
                 result.accounting = count_records(con, set(models))
                 result.figures = collect_figures(con, models)
-                if test:
-                    result.tests = require_passing(test_models(renderer, models, con, progress))
+                if test:  # the tests of the models the files read (all, when no file is written)
+                    tested = {n: m for n, m in models.items() if n in read or not plan}
+                    result.tests = require_passing(test_models(renderer, tested, con, progress))
+                    result.tests_left = len(collect_tests(renderer, models)) - len(result.tests)
                 pause_point("models-built")
             if exporting:
                 result.exports = exporting.result()

@@ -15,7 +15,9 @@ def summarize(result: BuildResult, show=str) -> list[str]:
              for m in result.models]
     if result.tests:
         passed = sum(t.passed for t in result.tests)
-        lines.append(f"data tests: {passed} of {len(result.tests)} passed")
+        lines.append(f"data tests: {passed} of {len(result.tests)} passed"
+                     + (f" ({result.tests_left} more, of models no file reads: python cli.py test)"
+                        if result.tests_left else ""))
     a = result.accounting
     if a:
         reasons = ", ".join(f"{k} {v}" for k, v in a.rejected_by_reason.items())

@@ -118,6 +118,8 @@ from (
         arg_min(position, ordinal) as first_position,
         arg_min(source_file, ordinal) as first_file
     from {{ this }}
+    -- grouped by the ids' 64-bit hashes first: 10M of those fit in memory_limit, 10M ids do not
+    where hash(feedback_id) in (select hash(feedback_id) from {{ this }} group by all having count(*) > 1)
     group by feedback_id
     having count(*) > 1
 ) as r

@@ -6,20 +6,17 @@
 with
 {%- if var('redact') %}
 redacted as (
-    -- the placeholders the rules added, all counted in one join of the samples with their texts
-    -- (counted only in texts the rules changed: most are not, and counting reads the whole text)
+    -- the placeholders the rules added, counted in a join of the redacted samples (few) with
+    -- their texts before redaction
     select
     {%- for placeholder in redaction_placeholders %}
-        sum(case when s.instruction <> c.user_input
-                 then {{ count_placeholder('s.instruction', placeholder) }} - {{ count_placeholder('c.user_input', placeholder) }}
-                 else 0 end
-            + case when s.output <> coalesce(c.corrected_output, c.model_response)
-                   then {{ count_placeholder('s.output', placeholder) }}
-                        - {{ count_placeholder('coalesce(c.corrected_output, c.model_response)', placeholder) }}
-                   else 0 end) as redacted_{{ loop.index }}
+        sum({{ count_placeholder('s.instruction', placeholder) }} - {{ count_placeholder('c.user_input', placeholder) }}
+            + {{ count_placeholder('s.output', placeholder) }}
+            - {{ count_placeholder('coalesce(c.corrected_output, c.model_response)', placeholder) }}) as redacted_{{ loop.index }}
         {{- ',' if not loop.last }}
     {%- endfor %}
     from {{ samples }} as s join {{ candidates }} as c using (feedback_id)
+    where s.redacted
 ),
 {%- endif %}
 figures(n, topic, figure, value) as (

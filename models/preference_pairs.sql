@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- only the dpo formats read it: a default build need not compute it #}
 {{ config(tests={'chosen_id': ['not_null', 'unique'], 'rejected_id': ['not_null', 'unique']}) }}
 -- Preference pairs (DPO): two replies to the same prompt whose ratings differ by at least min_gap;
 -- the better one is chosen. Same prompt = the same stripped user_input; same model too, unless

@@ -9,10 +9,21 @@
 -- The new samples: one per rated reply that passed every filter, in log order, with the reviewer's
 -- corrected reply in place of the model's, sensitive content masked (macros/redact.sql), and the
 -- split each falls in (by session, macros/split.sql). training_set writes them to the files.
+-- redacted: a rule masked something in the instruction or the output.
+with samples as (
+    select
+        *,
+        coalesce(corrected_output, model_response) as reply,
+        {{ redact('user_input') }} as instruction,
+        {{ redact('coalesce(corrected_output, model_response)') }} as output
+    from {{ ref('training_candidates') }}
+    where excluded_by is null
+)
+
 select
-    {{ redact('user_input') }} as instruction,
+    instruction,
     '' as input,
-    {{ redact('coalesce(corrected_output, model_response)') }} as output,
+    output,
     rating,
     model_name,
     feedback_id,
@@ -24,7 +35,7 @@ select
     times_rated,
     decision as review,
     corrected_output is not null as corrected,
+    instruction <> user_input or output <> reply as redacted,
     {% if var('val_ratio') %}{{ split_of("coalesce(nullif(session_id, ''), feedback_id)", var('val_ratio')) }}
     {%- else %}'train'{% endif %} as split
-from {{ ref('training_candidates') }}
-where excluded_by is null
+from samples
