@@ -60,10 +60,11 @@ parsed as (
         rating::VARCHAR as rating_json,
         user_input_json,
         model_response_json,
-        try_cast(temperature ->> '$' as DOUBLE) as temperature,
-        try_cast(top_p ->> '$' as DOUBLE) as top_p,
-        try_cast(top_k ->> '$' as BIGINT) as top_k,
-        try_cast(max_tokens ->> '$' as BIGINT) as max_tokens,
+        -- (json_label: a number's JSON text as it is, without parsing the JSON)
+        try_cast({{ json_label('temperature') }} as DOUBLE) as temperature,
+        try_cast({{ json_label('top_p') }} as DOUBLE) as top_p,
+        try_cast({{ json_label('top_k') }} as BIGINT) as top_k,
+        try_cast({{ json_label('max_tokens') }} as BIGINT) as max_tokens,
         comment
     from fields
 )
