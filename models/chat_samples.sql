@@ -1,4 +1,6 @@
-{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
+{#- A view: the system prompt is a constant, and the history empty unless with_history is on; then
+    a table, since the files read it in ranges of positions that a view would compute again for each. -#}
+{{ config(materialized='table' if var('with_history') else 'view') }}
 {{ config(tests={'feedback_id': ['not_null', 'unique'], 'earlier_turns': ['not_null']}) }}
 -- The training set as conversations: each sample of training_samples with the system prompt it is
 -- served with (var system_prompt; NULL when empty) and, with --var with_history=true, the earlier

@@ -1,4 +1,6 @@
-{{ config(materialized='view') }}  {#- only the dpo formats read it: a default build need not compute it #}
+{#- A table when a dpo format is written (three files read it, in ranges of positions that a view
+    would compute again for each); else a view: a default build need not compute it. -#}
+{{ config(materialized='table' if 'dpo' in var('formats').value | join(' ') else 'view') }}
 {{ config(tests={'chosen_id': ['not_null', 'unique'], 'rejected_id': ['not_null', 'unique']}) }}
 -- Preference pairs (DPO): two replies to the same prompt whose ratings differ by at least min_gap;
 -- the better one is chosen. Same prompt = the same stripped user_input; same model too, unless
