@@ -114,7 +114,11 @@ class Renderer:
         self.current = rendered = Rendered(sql_file.name, sql_file.path)
         template = self._compile(sql_file)
         try:
-            rendered.sql = template.render(this=Relation(sql_file.name))
+            this = Relation(sql_file.name)
+            rendered.sql = template.render(this=this)
+            if rendered.post_hooks:  # written as strings, as in dbt: "update {{ this }} set ..."
+                rendered.config["post_hook"] = [self.env.from_string(hook).render(this=this)
+                                                for hook in rendered.post_hooks]
         except (jinja2.TemplateError, EngineError, TypeError, ValueError) as e:
             in_macros, line = template_line(e)
             where = self.locate(MACROS if in_macros else sql_file, line)

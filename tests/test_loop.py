@@ -121,6 +121,8 @@ def test_redaction_masks_sensitive_content_and_counts_it(project):
     figures = json.loads((project.root / "target/run_results.json").read_text())["figures"]
     assert figures["redacted"] == {"email": 2, "id_card": 2, "bank_card": 4, "phone": 6}
     assert project.query("select count(*) from stg_feedback where model_response like '%13812345678%'") == [(1,)]
+    assert project.query("select redacted from training_samples order by ordinal") == [
+        (True,), (True,), (True,), (True,), (False,)]
 
 
 def test_redaction_can_be_turned_off(project):

@@ -96,3 +96,23 @@ def test_an_unknown_export_format_in_config_suggests(project):
     result = project.invoke("build", ok=False)
     assert result.exit_code == 1
     assert "Unknown export format 'alpacca'. Did you mean 'alpaca'?" in result.stderr
+
+
+def test_a_post_hook_updates_the_model_after_it_is_built(project):
+    project.write("models/tagged.sql", (
+        "{% set tag_long %}update {{ this }} set tag = 'long' where length(model_response) > 3{% endset %}\n"
+        "{{ config(post_hook=[tag_long]) }}\n"
+        "select feedback_id, model_response, 'short' as tag from {{ ref('stg_feedback') }}"))
+    project.write_log([record(1, model_response="短"), record(2, model_response="很长很长的回答")])
+    project.invoke("run")
+    assert project.query("select tag from tagged order by feedback_id") == [("short",), ("long",)]
+    compiled = project.invoke("compile", "tagged").stdout
+    assert "-- post_hook\nupdate \"tagged\" set tag = 'long'" in compiled
+
+
+def test_a_failing_post_hook_names_the_model_and_the_hook(project):
+    project.write("models/x.sql", "{{ config(post_hook='update {{ this }} set nope = 1') }}\nselect 1 as v")
+    project.write_log([record(1)])
+    result = project.invoke("run", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: models/x.sql: post_hook 1: Binder Error: ")
