@@ -11,23 +11,25 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from exporters import Exporter, UnknownExporterError, expand_formats, get_exporter
+from exporters.base import Layout
 
 from .errors import CompileError, ExportError, VarError
 from .render import Rendered, quote_identifier
-from .runner import columns_of, duckdb_errors, fetch_batches
+from .runner import columns_of, duckdb_errors
 from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow
 
 STAGING_PREFIX = ".fbt-staging-"
 PROGRESS_SECONDS = 2.0
 RANGE_POSITIONS = 250_000  # positions per sorted read of a table (see write_files)
+BATCH_ROWS = 10_000        # rows per Arrow batch: ~30 MB of laid-out text for the three default files
 
 
 @dataclass(frozen=True)
@@ -144,25 +146,40 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-    fields = list(dict.fromkeys(f for item in items for f in item.exporter.fields))
-    rendered = ", ".join(f"encode(coalesce(to_json({quote_identifier(f)}), 'null'))" for f in fields)
     table = quote_identifier(model.name)
     split = f"split = {sql_literal(items[0].split)}" if items[0].split else ""
     present = [present_fields(con, item) for item in items]
-    select = f"SELECT {rendered} FROM {table}"
+    # Each file's rows laid out by DuckDB, on the rows sorted (the sort moves values, not the texts
+    # laid out three times over)
+    select = "SELECT " + ", ".join(render_sql(item.exporter.layout(fields), fields)
+                                   for item, fields in zip(items, present)) + " FROM (SELECT * FROM "
     first = last = None
     if "position" in available:
         with duckdb_errors(model.name, ExportError):
-            first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchone()
+            first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchall()[0]
     if "position" not in available:
-        queries = [select + (f" WHERE {split}" if split else "")]
+        queries = [select + table + (f" WHERE {split}" if split else "") + ")"]
     elif not (isinstance(first, int) and isinstance(last, int)):  # no rows, or not whole numbers
-        queries = [select + (f" WHERE {split}" if split else "") + " ORDER BY position"]
+        queries = [select + table + (f" WHERE {split}" if split else "") + " ORDER BY position)"]
     else:
-        queries = [select + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
-                   + (f" AND {split}" if split else "") + " ORDER BY position"
+        queries = [select + table + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
+                   + (f" AND {split}" if split else "") + " ORDER BY position)"
                    for start in range(first, last + 1, RANGE_POSITIONS)]
-    return write_pass(con, items, present, queries, fields, staging, show, progress)
+    return write_pass(con, items, present, queries, staging, show, progress)
+
+
+def render_sql(layout: Layout, fields: tuple[str, ...]) -> str:
+    """The SQL that lays out one row of a file: its fields' JSON texts in the layout's text, with the
+    separator in front (to_json writes a text as Python's json.dumps(ensure_ascii=False) does).
+
+    >>> from exporters.base import json_lines
+    >>> print(render_sql(json_lines(("a",)), ("a",)))
+    concat('
+    {"a": ', coalesce(to_json("a"), 'null'), '}')
+    """
+    values = [f"coalesce(to_json({quote_identifier(f)}), 'null')" for f in fields]
+    pieces = [sql_literal(piece) for piece in layout.pieces]
+    return "concat(" + ", ".join(p for pair in zip(pieces, values + [""]) for p in pair if p) + ")"
 
 
 def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, ...]:
@@ -172,15 +189,17 @@ def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, .
         return item.exporter.fields
     counts = ", ".join(f"count({quote_identifier(f)})" for f in optional)
     with duckdb_errors(item.model.name, ExportError):
-        found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchone()
+        found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchall()[0]
     absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
     return tuple(f for f in item.exporter.fields if f not in absent)
 
 
 def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: list[tuple[str, ...]],
-               queries: list[str], columns: list[str], staging: Path, show,
+               queries: list[str], staging: Path, show,
                progress: Callable[[str], None] | None) -> list[ExportResult]:
-    """Write the files from the rows of the queries, one after the other."""
+    """Write the files from the rows of the queries, one after the other: each query returns a
+    column of laid-out rows per file, fetched as Arrow batches whose bytes go to the files as they
+    are (no Python object per row or value)."""
     model = items[0].model
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:
@@ -188,13 +207,11 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
         outs = [stack.enter_context((staging / item.path.name).open("wb")) for item in items]
         writers = [BackgroundWriter(out, disk) for out in outs]
         sinks = [item.exporter.open(writer, fields) for item, writer, fields in zip(items, writers, present)]
-        picks = [pick(columns, fields) for fields in present]
         written, shown = 0, time.monotonic()
-        batches = (batch for sql in queries for batch in fetch_batches(con, sql, show(model.path)))
-        for batch in batches:
-            for sink, fields_of in zip(sinks, picks):
-                sink.write(batch if fields_of is None else list(map(fields_of, batch)))
-            written += len(batch)
+        for batch in (batch for sql in queries for batch in fetch_arrow(con, sql, show(model.path))):
+            for i, sink in enumerate(sinks):
+                sink.write(string_bytes(batch.column(i)), batch.num_rows)
+            written += batch.num_rows
             if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
                 progress(f"  {written:,} rows written to {names}")
                 shown = time.monotonic()
@@ -236,21 +253,19 @@ class BackgroundWriter:
             self.pending.popleft().result()
 
 
-def pick(columns: list[str], wanted: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
-    """A function taking a file's fields, in its order, out of a row of all columns; None when
-    the file wants the row as it is.
+def fetch_arrow(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterator[pyarrow.RecordBatch]:
+    """Stream a query's rows as Arrow batches of at most BATCH_ROWS, so a model never sits in memory whole."""
+    with duckdb_errors(where):
+        yield from con.sql(sql).to_arrow_reader(BATCH_ROWS)
 
-    >>> pick(["a", "b", "c"], ("c", "a"))((1, 2, 3)), pick(["a", "b", "c"], ("a", "b"))((1, 2, 3))
-    ((3, 1), (1, 2))
-    >>> pick(["a", "b"], ("b",))((1, 2)), pick(["a", "b"], ("a", "b"))
-    ((2,), None)
-    """
-    if tuple(columns) == wanted:
-        return None
-    indexes = [columns.index(f) for f in wanted]
-    if indexes == list(range(indexes[0], indexes[0] + len(indexes))):
-        return itemgetter(slice(indexes[0], indexes[0] + len(indexes)))  # a slice: the fastest
-    return lambda row: tuple(row[i] for i in indexes)
+
+def string_bytes(column: pyarrow.Array) -> memoryview:
+    """The bytes of a column of texts, all rows one after the other, without a copy: the slice of
+    its data buffer between its first and last offsets."""
+    _, offsets, data = column.buffers()
+    offsets = memoryview(offsets).cast({"string": "i", "large_string": "q"}[str(column.type)])
+    start, end = offsets[column.offset], offsets[column.offset + len(column)]
+    return memoryview(data)[start:end] if data is not None else memoryview(b"")
 
 
 def discard_staging(staging: Path) -> None:

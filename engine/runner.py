@@ -17,9 +17,6 @@ from .vars import sql_literal
 if TYPE_CHECKING:
     import duckdb
 
-FETCH_BATCH = 20_000
-
-
 def first_line(error: Exception) -> str:
     """DuckDB's messages span lines; the first one says what and where."""
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -112,14 +109,6 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,
 
 def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()]
-
-
-def fetch_batches(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterator[list[tuple]]:
-    """Stream a query's rows in batches, so a large table never sits in memory whole."""
-    with duckdb_errors(where):
-        cursor = con.execute(sql)
-        while batch := cursor.fetchmany(FETCH_BATCH):
-            yield batch
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:

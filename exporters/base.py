@@ -1,15 +1,15 @@
 """What an export format is, and the two layouts our formats share (an indented JSON array, JSON lines).
 
-An exporter never sees DuckDB: it gets batches of rows whose values are already JSON text as UTF-8
-bytes (DuckDB's to_json renders them in parallel, and bytes skip a decode and an encode in Python), one
-value per field in `fields` order, and shapes, joins and writes them to a binary file. Rows come in
-batches so that one pass over a model can feed every file that model exports."""
+An exporter never sees DuckDB: it names its fields and its Layout, the text around the fields' JSON
+values. The build has DuckDB lay out every row (engine/export.py: in parallel, into Arrow buffers),
+each row with the layout's separator in front, and a Sink puts the head and the tail around them.
+Exporter.write lays out rows of JSON texts in Python, the same bytes, for small jobs and tests."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,9 +45,11 @@ class Exporter:
         return Sink(self.layout(fields or self.fields), out)
 
     def write(self, rows: Iterable[Row], out: Output, fields: tuple[str, ...] | None = None) -> int:
-        """Write all rows as one file; returns rows written."""
+        """Write all rows (tuples of each field's JSON text, UTF-8) as one file; returns rows written."""
         sink = self.open(out, fields)
-        sink.write(list(rows))
+        layout = sink.layout
+        rows = list(rows)
+        sink.write(b"".join([layout.sep + layout.row % row for row in rows]), len(rows))
         return sink.close()
 
     def target(self, model_name: str) -> str:
@@ -86,20 +88,30 @@ class Layout:
     tail: bytes
     empty: bytes
 
+    @property
+    def pieces(self) -> list[str]:
+        """The text of a row around its values, sep in front: pieces[0], value 1, pieces[1], ...
+
+        >>> json_lines(("a", "b")).pieces
+        ['\\n{"a": ', ', "b": ', '}']
+        """
+        return (self.sep + self.row).decode().split("%s")
+
 
 class Sink:
-    """One export file being written: batches of rows in, the layout around them."""
+    """One export file being written: batches of laid-out rows in, the head and tail around them."""
 
     def __init__(self, layout: Layout, out: Output):
         self.layout, self.out, self.rows = layout, out, 0
 
-    def write(self, rows: Sequence[Row]) -> None:
-        if rows:
-            layout = self.layout
-            texts = [layout.row % row for row in rows]
-            texts[0] = (layout.sep if self.rows else layout.head) + texts[0]  # not + the whole batch: a copy
-            self.out.write(layout.sep.join(texts))
-            self.rows += len(rows)
+    def write(self, rows: bytes | memoryview, count: int) -> None:
+        """Write count rows, laid out and each with the separator in front, as one run of bytes."""
+        if count:
+            if not self.rows:  # the first row has the head in place of a separator
+                self.out.write(self.layout.head)
+                rows = memoryview(rows)[len(self.layout.sep):]
+            self.out.write(rows)
+            self.rows += count
 
     def close(self) -> int:
         """Finish the file; returns rows written."""

@@ -10,7 +10,6 @@ from conftest import record
 
 import engine
 import engine.export
-import engine.runner
 from exporters import EXPORTERS
 
 SAMPLES = [{"instruction": "你好\n\"引号\"", "input": "", "output": "臣妾 😊 \\ /", "rating": 5,
@@ -52,14 +51,14 @@ def test_batches_join_like_one_write(name):
     out = io.BytesIO()
     sink = EXPORTERS[name].open(out, required(EXPORTERS[name]))
     for row in rows(EXPORTERS[name], SAMPLES):
-        sink.write([row])
-    sink.write([])
+        sink.write(sink.layout.sep + sink.layout.row % row, 1)
+    sink.write(b"", 0)
     assert sink.close() == 2
     assert out.getvalue().decode() == expected(name, SAMPLES)
 
 
 def test_one_pass_reports_rows_written_per_file(project, monkeypatch):
-    monkeypatch.setattr(engine.runner, "FETCH_BATCH", 2)
+    monkeypatch.setattr(engine.export, "BATCH_ROWS", 2)
     monkeypatch.setattr(engine.export, "PROGRESS_SECONDS", 0)
     project.write_log([record(n) for n in range(1, 6)])
     messages: list[str] = []
@@ -81,7 +80,7 @@ def test_a_null_value_is_written_as_null(project):
 
 
 def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch):
-    monkeypatch.setattr(engine.runner, "FETCH_BATCH", 2)
+    monkeypatch.setattr(engine.export, "BATCH_ROWS", 2)
     monkeypatch.setattr(engine.export, "RANGE_POSITIONS", 2)  # read in ranges of 2 positions: 3 ranges
     project.write_log([record(n) for n in range(1, 6)])
     project.write("models/training_set.sql", "{{ config(export=['json', 'jsonl', 'alpaca']) }}\n"
