@@ -106,7 +106,7 @@ def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: P
 def exports_in_background(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path, show=str,
                           progress: Callable[[str], None] | None = None) -> Iterator[Future | None]:
     """Stage the planned files on a second connection while the caller goes on (building the models
-    the files do not read, running the data tests): Python lays out the files while DuckDB computes.
+    the files do not read, running the data tests), so that the disk writes the files meanwhile.
     The files are only staged, so when either side fails they are discarded. Yields the future of
     stage_exports' results (None when nothing is planned); when the caller's block raises, the
     export is interrupted and the caller's error is the one raised."""
@@ -149,8 +149,8 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     table = quote_identifier(model.name)
     split = f"split = {sql_literal(items[0].split)}" if items[0].split else ""
     present = [present_fields(con, item) for item in items]
-    # Each file's rows laid out by DuckDB, on the rows sorted (the sort moves values, not the texts
-    # laid out three times over)
+    # Each file's rows laid out by DuckDB (in parallel), after the sort: so the sort moves the values,
+    # not their texts laid out three times over. DuckDB keeps a subquery's order through a projection.
     select = "SELECT " + ", ".join(render_sql(item.exporter.layout(fields), fields)
                                    for item, fields in zip(items, present)) + " FROM (SELECT * FROM "
     first = last = None
@@ -233,12 +233,12 @@ class BackgroundWriter:
         self.out, self.disk, self.ahead = out, disk, ahead
         self.pending: deque[Future] = deque()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         while len(self.pending) >= self.ahead:
             self.pending.popleft().result()
         self.pending.append(self.disk.submit(self._write, data))
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | memoryview) -> None:
         self.out.write(data)
         if hasattr(os, "posix_fadvise"):
             # Linux starts writing the file's dirty pages to disk now and drops those already
