@@ -52,7 +52,12 @@ def connect_new(path: Path, settings: dict[str, Any]) -> duckdb.DuckDBPyConnecti
 
     remove_build_files(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    return configure(duckdb.connect(str(path)), settings, path)
+
+
+def configure(con: duckdb.DuckDBPyConnection, settings: dict[str, Any],
+              path: Path) -> duckdb.DuckDBPyConnection:
+    """Apply the project's DuckDB settings to a connection to the database file at path."""
     with duckdb_errors("pyproject.toml [tool.fbt.duckdb]", DatabaseError):
         for name, value in {"temp_directory": str(spill_directory(path)), **settings}.items():
             con.execute(f"SET {quote_identifier(name)} = {sql_literal(value)}")

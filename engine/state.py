@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .errors import DatabaseError
 from .render import quote_identifier
-from .runner import duckdb_errors
+from .runner import configure, duckdb_errors, spill_directory
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -80,12 +80,14 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
     updating = path.with_name(f".{path.name}.updating")
     for stale in (updating, updating.with_name(updating.name + ".wal")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(spill_directory(updating), ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_file():
         shutil.copyfile(path, updating)
     try:
         with duckdb_errors(project.show(path), DatabaseError):
-            con = duckdb.connect(str(updating))
+            # with the build's memory_limit: at 10M, the export history alone is 7M ids
+            con = configure(duckdb.connect(str(updating)), project.settings.get("duckdb", {}), updating)
             try:
                 create_tables(con)
                 change(con)  # no transaction needed: a failure leaves the copy, which is discarded
@@ -97,6 +99,7 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
         raise
     finally:
         updating.with_name(updating.name + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(spill_directory(updating), ignore_errors=True)
     return updating
 
 
