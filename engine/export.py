@@ -151,20 +151,24 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     present = [present_fields(con, item) for item in items]
     # Each file's rows laid out by DuckDB (in parallel), after the sort: so the sort moves the values,
     # not their texts laid out three times over. DuckDB keeps a subquery's order through a projection.
-    select = "SELECT " + ", ".join(render_sql(item.exporter.layout(fields), fields)
-                                   for item, fields in zip(items, present)) + " FROM (SELECT * FROM "
-    first = last = None
-    if "position" in available:
+    rendered = ", ".join(render_sql(item.exporter.layout(fields), fields)
+                         for item, fields in zip(items, present))
+
+    def query(where: str = "", order: str = " ORDER BY position") -> str:
+        conditions = " AND ".join(c for c in (where, split) if c)
+        return (f"SELECT {rendered} FROM (SELECT * FROM {table}"
+                + (f" WHERE {conditions}" if conditions else "") + f"{order})")
+
+    if "position" not in available:
+        queries = [query(order="")]
+    else:
         with duckdb_errors(model.name, ExportError):
             first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchall()[0]
-    if "position" not in available:
-        queries = [select + table + (f" WHERE {split}" if split else "") + ")"]
-    elif not (isinstance(first, int) and isinstance(last, int)):  # no rows, or not whole numbers
-        queries = [select + table + (f" WHERE {split}" if split else "") + " ORDER BY position)"]
-    else:
-        queries = [select + table + f" WHERE position >= {start} AND position < {start + RANGE_POSITIONS}"
-                   + (f" AND {split}" if split else "") + " ORDER BY position)"
-                   for start in range(first, last + 1, RANGE_POSITIONS)]
+        if isinstance(first, int) and isinstance(last, int):
+            queries = [query(f"position >= {start} AND position < {start + RANGE_POSITIONS}")
+                       for start in range(first, last + 1, RANGE_POSITIONS)]
+        else:  # no rows, or not whole numbers
+            queries = [query()]
     return write_pass(con, items, present, queries, staging, show, progress)
 
 
@@ -177,9 +181,11 @@ def render_sql(layout: Layout, fields: tuple[str, ...]) -> str:
     concat('
     {"a": ', coalesce(to_json("a"), 'null'), '}')
     """
-    values = [f"coalesce(to_json({quote_identifier(f)}), 'null')" for f in fields]
-    pieces = [sql_literal(piece) for piece in layout.pieces]
-    return "concat(" + ", ".join(p for pair in zip(pieces, values + [""]) for p in pair if p) + ")"
+    first, *after = [sql_literal(piece) for piece in layout.pieces]
+    parts = [first]
+    for field, piece in zip(fields, after, strict=True):
+        parts += [f"coalesce(to_json({quote_identifier(field)}), 'null')", piece]
+    return "concat(" + ", ".join(parts) + ")"
 
 
 def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, ...]:

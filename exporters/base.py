@@ -2,18 +2,15 @@
 
 An exporter never sees DuckDB: it names its fields and its Layout, the text around the fields' JSON
 values. The build has DuckDB lay out every row (engine/export.py: in parallel, into Arrow buffers),
-each row with the layout's separator in front, and a Sink puts the head and the tail around them.
-Exporter.write lays out rows of JSON texts in Python, the same bytes, for small jobs and tests."""
+each row with the layout's separator in front, and a Sink puts the head and the tail around them."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-Row = tuple[bytes, ...]
 
 
 class Output(Protocol):
@@ -43,14 +40,6 @@ class Exporter:
         """A sink that writes this format to out, batch by batch, with the given fields (all of them,
         or fewer when optional ones are left out); rows hold one value per field, in that order."""
         return Sink(self.layout(fields or self.fields), out)
-
-    def write(self, rows: Iterable[Row], out: Output, fields: tuple[str, ...] | None = None) -> int:
-        """Write all rows (tuples of each field's JSON text, UTF-8) as one file; returns rows written."""
-        sink = self.open(out, fields)
-        layout = sink.layout
-        rows = list(rows)
-        sink.write(b"".join([layout.sep + layout.row % row for row in rows]), len(rows))
-        return sink.close()
 
     def target(self, model_name: str) -> str:
         """The file name for a build, with the model name made safe to use as a file name."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import duckdb
 import pytest
 from conftest import record
 
@@ -18,6 +19,7 @@ SAMPLES = [{"instruction": "你好\n\"引号\"", "input": "", "output": "臣妾 
             "feedback_id": "b", "timestamp": "2025-07-18T19:01:41"}]
 
 
+FIELDS = ("instruction", "input", "output", "rating", "model_name", "feedback_id", "timestamp")
 ORIGINAL = ["alpaca", "json", "jsonl"]  # the other formats are pinned by golden files (test_training_formats)
 
 
@@ -37,13 +39,28 @@ def expected(name, samples):
     return json.dumps(shaped, ensure_ascii=False, indent=2) + "\n"
 
 
+def laid_out_by_duckdb(exporter, samples) -> bytes:
+    """The file the build writes for these samples: rows laid out by DuckDB (render_sql), read as
+    Arrow buffers, head and tail put around them by the exporter's Sink."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (n INTEGER, instruction VARCHAR, input VARCHAR, output VARCHAR, "
+                "rating INTEGER, model_name VARCHAR, feedback_id VARCHAR, timestamp VARCHAR)")
+    for n, s in enumerate(samples):
+        con.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [n] + [s[f] for f in FIELDS])
+    fields = required(exporter)
+    out = io.BytesIO()
+    sink = exporter.open(out, fields)
+    sql = f"SELECT {engine.export.render_sql(exporter.layout(fields), fields)} FROM t ORDER BY n"
+    for batch in engine.export.fetch_arrow(con, sql, "t"):
+        sink.write(engine.export.string_bytes(batch.column(0)), batch.num_rows)
+    assert sink.close() == len(samples)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("name", ORIGINAL)
 @pytest.mark.parametrize("count", [0, 1, 2])
 def test_layout_matches_python_json(name, count):
-    out = io.BytesIO()
-    exporter = EXPORTERS[name]
-    assert exporter.write(rows(exporter, SAMPLES[:count]), out, required(exporter)) == count
-    assert out.getvalue().decode() == expected(name, SAMPLES[:count])
+    assert laid_out_by_duckdb(EXPORTERS[name], SAMPLES[:count]).decode() == expected(name, SAMPLES[:count])
 
 
 @pytest.mark.parametrize("name", ORIGINAL)
