@@ -10,14 +10,15 @@
 -- corrected reply in place of the model's, sensitive content masked (macros/redact.sql), and the
 -- split each falls in (by session, macros/split.sql). training_set writes them to the files.
 -- redacted: a rule masked something in the instruction or the output.
-with samples as (
-    select
-        *,
-        coalesce(corrected_output, model_response) as reply,
-        {{ redact('user_input') }} as instruction,
-        {{ redact('coalesce(corrected_output, model_response)') }} as output
+with kept as (
+    select *, coalesce(corrected_output, model_response) as reply
     from {{ ref('training_candidates') }}
     where excluded_by is null
+),
+
+samples as (
+    select *, {{ redact('user_input') }} as instruction, {{ redact('reply') }} as output
+    from kept
 )
 
 select
