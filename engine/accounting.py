@@ -1,4 +1,4 @@
-"""The build's accounting: every record read is rejected or valid, every valid one exported or
+"""The build's accounting: every record read is rejected or valid, every valid one a sample or
 excluded by a named filter. Checked on every build before anything is exported."""
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import AccountingError
+from .render import Rendered, quote_identifier
+from .roles import declared
 from .runner import columns_of, duckdb_errors
 
 if TYPE_CHECKING:
     import duckdb
 
-# The models the accounting reads, and what it expects of them.
-LOG, VALID, REJECTED, CANDIDATES, SAMPLES = (
-    "feedback_log", "stg_feedback", "rejected_feedback", "training_candidates", "training_samples")
-# The filters of training_candidates, shown even when they exclude nothing (others are added as found).
+# The filters of the eligibility model, shown even when they exclude nothing (others are added as found).
 FILTERS = ("below_min_rating", "other_model")
+ROLES = ("log", "rejected", "valid", "eligibility", "samples")
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Accounting:
     read: int = 0
     rejected: int = 0
     valid: int = 0
-    exported: int = 0
+    samples: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     excluded_by: dict[str, int] = field(default_factory=dict)
     average_rating: float | None = None
@@ -34,10 +34,9 @@ class Accounting:
         return asdict(self)
 
 
-def count_records(con: duckdb.DuckDBPyConnection, models: set[str]) -> Accounting | None:
-    """The figures of a build, or None when the project has no models for them."""
-    if not {LOG, VALID, REJECTED, CANDIDATES, SAMPLES} <= models:
-        return None
+def count_records(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -> Accounting:
+    """The figures of a build, from the models that declare the accounting's roles (engine/roles.py)."""
+    log, rejected, valid, eligibility, samples = (quote_identifier(declared(models, r)) for r in ROLES)
     with duckdb_errors("accounting"):
         def scalar(sql: str) -> Any:
             return con.execute(sql).fetchone()[0]
@@ -45,39 +44,39 @@ def count_records(con: duckdb.DuckDBPyConnection, models: set[str]) -> Accountin
         def groups(sql: str) -> dict[str, int]:
             return {str(k): int(v) for k, v in con.execute(sql).fetchall()}
 
-        per_file = "source_file" if "source_file" in columns_of(con, LOG) else "NULL"  # position: per file
+        per_file = "source_file" if "source_file" in columns_of(con, declared(models, "log")) else "NULL"
         read, last = con.execute(f"SELECT coalesce(sum(n), 0), coalesce(sum(last), 0) FROM (SELECT "
-                                 f"count(*) AS n, max(position) AS last FROM {LOG} GROUP BY {per_file})"
+                                 f"count(*) AS n, max(position) AS last FROM {log} GROUP BY {per_file})"
                                  ).fetchone()
         figures = Accounting(
             read=read,
-            rejected=scalar(f"SELECT count(*) FROM {REJECTED}"),
-            valid=scalar(f"SELECT count(*) FROM {VALID}"),
-            exported=scalar(f"SELECT count(*) FROM {SAMPLES}"),
-            rejected_by_reason=groups(f"SELECT reason, count(*) FROM {REJECTED} GROUP BY 1 ORDER BY 2 DESC, 1"),
+            rejected=scalar(f"SELECT count(*) FROM {rejected}"),
+            valid=scalar(f"SELECT count(*) FROM {valid}"),
+            samples=scalar(f"SELECT count(*) FROM {samples}"),
+            rejected_by_reason=groups(f"SELECT reason, count(*) FROM {rejected} GROUP BY 1 ORDER BY 2 DESC, 1"),
             excluded_by=dict.fromkeys(FILTERS, 0) | groups(
-                f"SELECT excluded_by, count(*) FROM {CANDIDATES} "
+                f"SELECT excluded_by, count(*) FROM {eligibility} "
                 f"WHERE excluded_by IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"),
-            average_rating=scalar(f"SELECT round(avg(rating), 2) FROM {SAMPLES}"),
-            samples_per_model=groups(f"SELECT model_name, count(*) FROM {SAMPLES} GROUP BY 1 ORDER BY 2 DESC, 1"),
+            average_rating=scalar(f"SELECT round(avg(rating), 2) FROM {samples}"),
+            samples_per_model=groups(f"SELECT model_name, count(*) FROM {samples} GROUP BY 1 ORDER BY 2 DESC, 1"),
         )
-        candidates = scalar(f"SELECT count(*) FROM {CANDIDATES}")
-    check_identity(figures, last, candidates)
+        candidates = scalar(f"SELECT count(*) FROM {eligibility}")
+    check_identity(figures, last, candidates, {r: declared(models, r) for r in ROLES})
     return figures
 
 
-def check_identity(f: Accounting, last_position: int, candidates: int) -> None:
-    """read = rejected + valid and valid = exported + excluded; else stop before exporting."""
+def check_identity(f: Accounting, last_position: int, candidates: int, names: dict[str, str]) -> None:
+    """read = rejected + valid and valid = samples + excluded; else stop before exporting."""
     excluded = sum(f.excluded_by.values())
     problems = []
     if f.read != last_position:
-        problems.append(f"{LOG} has {f.read} rows but the log has {last_position} records")
+        problems.append(f"{names['log']} has {f.read} rows but the log has {last_position} records")
     if f.read != f.rejected + f.valid:
         problems.append(f"read {f.read} != rejected {f.rejected} + valid {f.valid}")
     if candidates != f.valid:
-        problems.append(f"{CANDIDATES} has {candidates} rows but {VALID} has {f.valid}")
-    if f.valid != f.exported + excluded:
-        problems.append(f"valid {f.valid} != exported {f.exported} + excluded {excluded}")
+        problems.append(f"{names['eligibility']} has {candidates} rows but {names['valid']} has {f.valid}")
+    if f.valid != f.samples + excluded:
+        problems.append(f"valid {f.valid} != samples {f.samples} + excluded {excluded}")
     if problems:
         raise AccountingError("Accounting does not add up: " + "; ".join(problems) +
                               ". A model drops or repeats records; check its WHERE and JOINs")

@@ -19,6 +19,7 @@ from .errors import DataTestError, SourceError
 from .commit import commit, journal_path, pause_point, roll_forward, settle
 from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging,
                      exports_in_background, plan_exports)
+from . import materialization
 from .graph import topo_order, upstream
 from .lock import build_lock
 from .logcheck import describe, first_byte, last_byte
@@ -121,7 +122,8 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     renderer = Renderer(project)  # compiles the macros once, for the models and the data tests
     models = compile_models(project, renderer)
     output_dir = project.path(project.vars.get("output_dir", ""))
-    plan = split_exports(plan_exports(models, formats, output_dir, project.vars.get("model_name", "")))
+    plan = split_exports(plan_exports(models, formats, output_dir, project.vars.get("model_name", ""),
+                                      new_only=bool(project.vars.get("new_only"))))
     full_refresh = bool(project.vars.get("full_refresh"))
     journal = journal_path(database)
     with build_lock(database, project.show(database)):
@@ -138,18 +140,19 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
         run_results = project.target_dir / f".run_results.json.{os.getpid()}.tmp"
         try:
             load_state(con, project, forget=["exported_samples"] if full_refresh else [])
+            kinds = materialization.decide(con, models, {e.model.name for e in plan})
             # The models the files read first; the files are then written while the other models
             # are built and the data tests run (a failing test discards them).
             read = upstream({n: m.refs for n, m in models.items()}, {e.model.name for e in plan})
             result.models = run_models(con, project, {n: m for n, m in models.items() if n in read},
-                                       sources, progress)
+                                       kinds, sources, progress)
             if plan:
                 clear_stale_staging(output_dir)
                 progress(f"writing {len(plan)} file(s) to {project.show(output_dir)} ...")
             with exports_in_background(con, plan, staging, project.show, progress) as exporting:
                 result.models += run_models(con, project, {n: m for n, m in models.items() if n not in read},
-                                            sources, progress)
-                result.accounting = count_records(con, set(models))
+                                            kinds, sources, progress)
+                result.accounting = count_records(con, models)
                 result.figures = collect_figures(con, models)
                 if test:  # the tests of the models the files read (all, when no file is written)
                     tested = {n: m for n, m in models.items() if n in read or not plan}
@@ -164,8 +167,10 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             moves = [(staging / e.path.name, e.path) for e in result.exports]
             if command == "build" and (plan or full_refresh):  # the export history, committed with the files
                 build_id = result.build_id or utc_stamp()
-                moves.append((stage_state(project, building, {e.model for e in result.exports},
-                                          build_id, forget_history=full_refresh), state_path(project)))
+                written = [(e.format, e.model, models[e.model].config["unique_key"]) for e in result.exports
+                           if e.model in models and models[e.model].config.get("unique_key")]
+                moves.append((stage_state(project, building, written, build_id, forget_history=full_refresh),
+                              state_path(project)))
             result.seconds = time.perf_counter() - started
             result.run_results = project.target_dir / "run_results.json"
             write_run_results(project, result, run_results)
@@ -183,14 +188,14 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     return result
 
 
-def run_models(con, project: Project, models: dict[str, Rendered], sources: dict[str, Path],
-               progress: Progress) -> list[ModelResult]:
-    """Each model into the new database, in build order, timed."""
+def run_models(con, project: Project, models: dict[str, Rendered], kinds: dict[str, str],
+               sources: dict[str, Path], progress: Progress) -> list[ModelResult]:
+    """Each model into the new database as a table or a view (kinds), in build order, timed."""
     results = []
     for name, model in models.items():
         progress(f"model {name} ...")
         started = time.perf_counter()
-        rows = run_model(con, model, project.show(model.path), sources)
+        rows = run_model(con, model, kinds[name], project.show(model.path), sources)
         results.append(ModelResult(name, rows, time.perf_counter() - started))
     return results
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+import pyarrow
+import pyarrow.compute
+
 from exporters import Exporter, UnknownExporterError, expand_formats, get_exporter
 from exporters.base import Layout
 
@@ -24,9 +27,9 @@ from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow
 
 STAGING_PREFIX = ".fbt-staging-"
+HISTORY = "state.exported_samples"  # format, sample_id: what each format wrote (engine/state.py)
 PROGRESS_SECONDS = 2.0
 RANGE_POSITIONS = 250_000  # positions per sorted read of a table (see write_files)
 BATCH_ROWS = 10_000        # rows per Arrow batch: ~30 MB of laid-out text for the three default files
@@ -40,6 +43,22 @@ class Export:
     model: Rendered
     path: Path
     split: str | None = None   # only the model's rows whose `split` column has this value
+    new_only: bool = False     # leave out the rows (by the model's unique_key) this format wrote before
+
+    def rows_sql(self) -> str:
+        """The condition on the model's rows that this file holds ('' for all of them)."""
+        conditions = []
+        if self.split:
+            conditions.append(f"split = {sql_literal(self.split)}")
+        if self.new_only:
+            conditions.append(f"NOT ({self.written_before_sql()})")
+        return " AND ".join(conditions)
+
+    def written_before_sql(self) -> str:
+        """Whether a row was written by an earlier build in this format (the export history)."""
+        key = quote_identifier(self.model.config["unique_key"])
+        return (f"coalesce({key} IN (SELECT sample_id FROM {HISTORY} WHERE format = "
+                f"{sql_literal(self.exporter.name)}), false)")
 
 
 @dataclass(frozen=True)
@@ -49,11 +68,14 @@ class ExportResult:
     path: Path
     rows: int
     fields: tuple[str, ...] = ()  # the keys the file has: an optional field NULL in every row is not one
+    left_out: int = 0             # rows of its split that this format wrote before (--new-only)
 
 
 def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Path,
-                 model_name: str) -> list[Export]:
-    """Match each requested format to the one model whose config(export=...) names it."""
+                 model_name: str, new_only: bool = False) -> list[Export]:
+    """Match each requested format to the one model whose config(export=...) names it. With
+    new_only, each file leaves out the rows its format wrote before, known by the model's
+    config(unique_key=...)."""
     feeds: dict[str, Rendered] = {}
     for model in models.values():
         for name in expand_formats(model.exports):
@@ -76,22 +98,26 @@ def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Pa
         path = output_dir / exporter.target(model_name)
         if path.parent != output_dir:
             raise ExportError(f"{path}: would be written outside {output_dir}; choose another model name")
-        plan.append(Export(exporter, feeds[name], path))
+        if new_only and not feeds[name].config.get("unique_key"):
+            raise CompileError(f"{feeds[name].path.name}: --new-only needs the column that identifies its "
+                               f"rows across builds; declare it with config(unique_key='...')")
+        plan.append(Export(exporter, feeds[name], path, new_only=new_only))
     return plan
 
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
                   show=str, progress: Callable[[str], None] | None = None) -> list[ExportResult]:
     """Write every planned file into staging; nothing outside it is touched. Each model (each split
-    of it) is read once, its values rendered to JSON once, for all the files it feeds."""
+    is read once, its values rendered to JSON once, for all the files it feeds (each file its rows:
+    its split, and with --new-only what its format did not write before)."""
     try:
         staging.mkdir(parents=True)
     except OSError as e:
         raise ExportError(f"{staging.parent}: cannot create files there ({e.strerror}); choose "
                           f"another --output-dir") from e
-    passes: dict[tuple[str, str | None], list[Export]] = {}
+    passes: dict[str, list[Export]] = {}
     for item in plan:
-        passes.setdefault((item.model.name, item.split), []).append(item)
+        passes.setdefault(item.model.name, []).append(item)
     results = []
     for items in passes.values():
         try:
@@ -147,17 +173,23 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
     table = quote_identifier(model.name)
-    split = f"split = {sql_literal(items[0].split)}" if items[0].split else ""
     present = [present_fields(con, item) for item in items]
     # Each file's rows laid out by DuckDB (in parallel), after the sort: so the sort moves the values,
     # not their texts laid out three times over. DuckDB keeps a subquery's order through a projection.
-    rendered = ", ".join(render_sql(item.exporter.layout(fields), fields)
-                         for item, fields in zip(items, present))
+    # A row a file does not hold (another split, written before) is NULL in its column: no bytes.
+    columns = []
+    for item, fields in zip(items, present):
+        row = render_sql(item.exporter.layout(fields), fields)
+        columns.append(f"CASE WHEN {item.rows_sql()} THEN {row} END" if item.rows_sql() else row)
+    for item in items:  # then, for each file with --new-only, its rows left out as written before
+        if item.new_only:
+            split = f"split = {sql_literal(item.split)} AND " if item.split else ""
+            columns.append(f"{split}{item.written_before_sql()}")
+    rendered = ", ".join(columns)
 
     def query(where: str = "", order: str = " ORDER BY position") -> str:
-        conditions = " AND ".join(c for c in (where, split) if c)
         return (f"SELECT {rendered} FROM (SELECT * FROM {table}"
-                + (f" WHERE {conditions}" if conditions else "") + f"{order})")
+                + (f" WHERE {where}" if where else "") + f"{order})")
 
     if "position" not in available:
         queries = [query(order="")]
@@ -204,7 +236,8 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
                queries: list[str], staging: Path, show,
                progress: Callable[[str], None] | None) -> list[ExportResult]:
     """Write the files from the rows of the queries, one after the other: each query returns a
-    column of laid-out rows per file, fetched as Arrow batches whose bytes go to the files as they
+    column of laid-out rows per file (NULL where the file does not hold the row), then for each
+    --new-only file a column saying which rows it left out, fetched as Arrow batches whose bytes go to the files as they
     are (no Python object per row or value)."""
     model = items[0].model
     names = ", ".join(item.path.name for item in items)
@@ -214,9 +247,14 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
         writers = [BackgroundWriter(out, disk) for out in outs]
         sinks = [item.exporter.open(writer, fields) for item, writer, fields in zip(items, writers, present)]
         written, shown = 0, time.monotonic()
+        left_out = [0] * len(items)
+        flagged = [i for i, item in enumerate(items) if item.new_only]
         for batch in (batch for sql in queries for batch in fetch_arrow(con, sql, show(model.path))):
             for i, sink in enumerate(sinks):
-                sink.write(string_bytes(batch.column(i)), batch.num_rows)
+                column = batch.column(i)
+                sink.write(string_bytes(column), len(column) - column.null_count)
+            for column, i in enumerate(flagged, start=len(sinks)):
+                left_out[i] += pyarrow.compute.sum(batch.column(column)).as_py() or 0
             written += batch.num_rows
             if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
                 progress(f"  {written:,} rows written to {names}")
@@ -227,8 +265,8 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
         for out in outs:
             out.flush()
             os.fsync(out.fileno())
-    return [ExportResult(item.exporter.name, model.name, item.path, rows, fields)
-            for item, rows, fields in zip(items, counts, present)]
+    return [ExportResult(item.exporter.name, model.name, item.path, rows, fields, left)
+            for item, rows, fields, left in zip(items, counts, present, left_out)]
 
 
 class BackgroundWriter:

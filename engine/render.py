@@ -11,11 +11,13 @@ import jinja2
 
 from .errors import CompileError, EngineError
 from .project import Project, SqlFile
+from .roles import ROLES
 from .vars import Literal, sql_literal, suggest
 
 MACROS = SqlFile("__macros__", Path("macros"), "")
 CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None,
-               "splits": None, "summary": (True, False), "post_hook": None}
+               "splits": None, "summary": (True, False), "post_hook": None, "unique_key": None,
+               "role": tuple(ROLES)}
 
 
 @dataclass
@@ -28,10 +30,6 @@ class Rendered:
     refs: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def materialized(self) -> str:
-        return self.config.get("materialized", "table")
 
     @property
     def exports(self) -> list[str]:

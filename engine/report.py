@@ -24,7 +24,7 @@ def summarize(result: BuildResult, show=str) -> list[str]:
         lines += [
             f"records read: {a.read} = rejected {a.rejected} + valid {a.valid}",
             f"  rejected by reason: {reasons or 'none'}",
-            f"valid: {a.valid} = exported {a.exported} + "
+            f"valid: {a.valid} = samples {a.samples} + "
             + " + ".join(f"{k} {v}" for k, v in a.excluded_by.items()),
         ]
     for topic, figures in result.figures.items():  # from models with config(summary=true)
@@ -34,10 +34,12 @@ def summarize(result: BuildResult, show=str) -> list[str]:
             lines.append(f"registered {export.rows} file(s) for LLaMA-Factory in {show(export.path)}")
         else:
             lines.append(f"wrote {export.rows} {'pairs' if export.format.startswith('dpo') else 'samples'}"
-                         f" to {show(export.path)}")
+                         f" to {show(export.path)}"
+                         + (f" (already_exported {export.left_out}: left out, written before as "
+                            f"{export.format})" if export.left_out else ""))
     if a and result.command == "build":
-        if a.exported:
-            lines.append(f"total samples: {a.exported}, average rating: {a.average_rating:.2f}")
+        if a.samples:
+            lines.append(f"total samples: {a.samples}, average rating: {a.average_rating:.2f}")
             lines += [f"  {model}: {count}" for model, count in a.samples_per_model.items()]
         else:
             lines.append("no samples matched: the files written are valid and empty")

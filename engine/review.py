@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .accounting import VALID
 from .errors import DatabaseError, ReviewError
 from .commit import journal_path, roll_forward, settle
 from .lock import build_lock
+from .render import Renderer, quote_identifier
+from .roles import declared
 from .loop import utc_stamp
 from .runner import connect_read_only, duckdb_errors
 from .state import state_path, update_state
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
     from .project import Project
 
-QUEUE = "review_queue"
 SHOWN = ("feedback_id", "instruction", "output", "rating", "model_name", "times_rated", "timestamp")
 ANSWERS = ("decision", "corrected_output")
 DECISIONS = ("keep", "drop")
@@ -48,21 +48,22 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     """Write the last build's review_queue, less what was decided since, to a CSV (UTF-8 with a
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
     path = output or project.path(f"data/review/to_review_{utc_stamp()}.csv")
+    queue = declared(compiled(project), "review_queue")
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         with duckdb_errors(f"review export ({project.show(project.database)})", DatabaseError):
             tables = {r[0] for r in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-            if QUEUE not in tables:
-                raise ReviewError(f"{project.show(project.database)}: no {QUEUE} table; run "
+            if queue not in tables:
+                raise ReviewError(f"{project.show(project.database)}: no {queue} table; run "
                                   f"`python cli.py build` first")
             decided = ""
             state = state_path(project)
             if state.is_file():
                 con.execute(f"ATTACH {sql_literal(str(state))} AS fbt_state_file (READ_ONLY)")
                 decided = "WHERE feedback_id NOT IN (SELECT feedback_id FROM fbt_state_file.review_decisions)"
-            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {QUEUE} {decided} "
+            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {quote_identifier(queue)} {decided} "
                                f"ORDER BY source_file, position").fetchall()
     finally:
         con.close()
@@ -143,9 +144,17 @@ def read_csv(file: Path, shown: str) -> list[tuple[int, dict[str, str]]]:
 
 def known_feedback_ids(project: Project) -> set[str]:
     """The feedback_ids of the valid feedback in the last build's database."""
+    valid = quote_identifier(declared(compiled(project), "valid"))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         with duckdb_errors(f"review import ({project.show(project.database)})", DatabaseError):
-            return {r[0] for r in con.execute(f"SELECT feedback_id FROM {VALID}").fetchall()}
+            return {r[0] for r in con.execute(f"SELECT feedback_id FROM {valid}").fetchall()}
     finally:
         con.close()
+
+
+def compiled(project: Project):
+    """The project's models, rendered (for their declared roles)."""
+    from .build import compile_models
+
+    return compile_models(project, Renderer(project))

@@ -92,12 +92,12 @@ def seal(built: duckdb.DuckDBPyConnection) -> None:
     built.close()
 
 
-def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, where: str,
+def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, kind: str, where: str,
               sources: dict[str, Path]) -> int | None:
-    """Create the model's table (or view), run its post hooks, and return its row count (None for a
-    view: counting would compute it)."""
+    """Create the model as a table or a view (kind), run its post hooks, and return its row count
+    (None for a view: counting would compute it)."""
     name = quote_identifier(model.name)
-    kind = "VIEW" if model.materialized == "view" else "TABLE"
+    kind = kind.upper()
     with duckdb_errors(where, sources=sources):
         con.execute(f"CREATE OR REPLACE {kind} {name} AS (\n{model.sql}\n)")
     for i, hook in enumerate(model.post_hooks, 1):

@@ -25,10 +25,14 @@ if TYPE_CHECKING:
     from .project import Project
 
 SCHEMA = "state"
+# A state file from before the history was kept per format (exported_samples had feedback_id, no
+# format): its history is taken as the original script's three formats', which every build wrote.
+UNKNOWN_FORMATS = ("json", "jsonl", "alpaca")
 TABLES = {
-    # One row per feedback_id a build has written to its files (the newest build that did). No
-    # PRIMARY KEY: stage_state rewrites the table whole, which is much faster than an index's upserts.
-    "exported_samples": "feedback_id VARCHAR NOT NULL, build_id VARCHAR NOT NULL, "
+    # One row per format and row a build has written in that format (the newest build that did): the
+    # row's unique_key (a feedback_id; a pair's "chosen > rejected" ids). No PRIMARY KEY: stage_state
+    # rewrites the table whole, which is much faster than an index's upserts.
+    "exported_samples": "format VARCHAR NOT NULL, sample_id VARCHAR NOT NULL, build_id VARCHAR NOT NULL, "
                         "exported_at TIMESTAMP NOT NULL",
     # One row per reviewed sample: keep or drop, and the reviewer's corrected reply, if any.
     "review_decisions": "feedback_id VARCHAR PRIMARY KEY, decision VARCHAR NOT NULL, "
@@ -62,9 +66,21 @@ def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterabl
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'fbt_state_file'").fetchall()}
             for name in TABLES:
                 if name in present and name not in forget:
-                    con.execute(f"INSERT INTO {SCHEMA}.{name} BY NAME SELECT * FROM fbt_state_file.{name}")
+                    con.execute(f"INSERT INTO {SCHEMA}.{name} BY NAME {read_table(con, 'fbt_state_file', name)}")
         finally:
             con.execute("DETACH fbt_state_file")
+
+
+def read_table(con: duckdb.DuckDBPyConnection, database: str, name: str) -> str:
+    """A SELECT of a state table in the current layout, from a state file of any version."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?",
+        [database, name]).fetchall()}
+    table = f"{quote_identifier(database)}.{quote_identifier(name)}"
+    if name == "exported_samples" and "format" not in columns:
+        return (f"SELECT unnest({sql_literal(list(UNKNOWN_FORMATS))}) AS format, feedback_id AS sample_id, "
+                f"build_id, exported_at FROM {table}")
+    return f"SELECT * FROM {table}"
 
 
 def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
@@ -89,6 +105,7 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
             # with the build's memory_limit: at 10M, the export history alone is 7M ids
             con = configure(duckdb.connect(str(updating)), project.settings.get("duckdb", {}), updating)
             try:
+                upgrade_tables(con)
                 create_tables(con)
                 change(con)  # no transaction needed: a failure leaves the copy, which is discarded
                 con.execute("CHECKPOINT")
@@ -103,27 +120,36 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
     return updating
 
 
-def stage_state(project: Project, database: Path, models: Iterable[str], build_id: str,
+def upgrade_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """A state file from an earlier version of fbt, in the current layout (see read_table)."""
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                                         ).fetchall()}
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    if "exported_samples" in present:
+        con.execute(f"CREATE OR REPLACE TABLE exported_samples AS {read_table(con, database, 'exported_samples')}")
+
+
+def stage_state(project: Project, database: Path, written: Iterable[tuple[str, str, str]], build_id: str,
                 forget_history: bool) -> Path:
-    """The state with every feedback_id this build writes remembered (read from its sealed database:
-    the exported models that have a feedback_id column, i.e. the samples, not pairs), as a copy for
-    the build's commit to move into place; with forget_history (--full-refresh) the earlier history
-    is dropped first."""
-    wanted = sorted(set(models))
+    """The state with every row this build wrote remembered, per format: written holds (format,
+    model, unique_key column), read from the build's sealed database (every row of the model: a
+    --new-only file left out only rows its format had written before). A copy, for the build's
+    commit to move into place; with forget_history (--full-refresh) the earlier history is dropped."""
+    wanted = sorted(set(written))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
         try:
-            with_ids = {r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_columns() WHERE database_name = 'fbt_build' "
-                "AND schema_name = 'main' AND column_name = 'feedback_id'").fetchall()}
-            ids = " UNION ".join(f"SELECT feedback_id FROM fbt_build.main.{quote_identifier(m)} "
-                                 f"WHERE feedback_id IS NOT NULL" for m in wanted if m in with_ids)
-            ids = ids or "SELECT NULL::VARCHAR AS feedback_id WHERE false"
-            earlier = "WHERE false" if forget_history else "WHERE feedback_id NOT IN (SELECT feedback_id FROM new)"
+            ids = " UNION ALL ".join(
+                f"SELECT {sql_literal(fmt)} AS format, {quote_identifier(key)}::VARCHAR AS sample_id "
+                f"FROM fbt_build.main.{quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
+                for fmt, model, key in wanted)
+            ids = ids or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"
+            earlier = "exported_samples WHERE false" if forget_history else \
+                "exported_samples ANTI JOIN new USING (format, sample_id)"
             con.execute(f"CREATE OR REPLACE TABLE exported_samples AS WITH new AS ({ids}) "
-                        f"SELECT * FROM exported_samples {earlier} UNION ALL "
-                        f"SELECT feedback_id, {sql_literal(build_id)}, now()::TIMESTAMP FROM new")
+                        f"SELECT exported_samples.* FROM {earlier} UNION ALL "
+                        f"SELECT format, sample_id, {sql_literal(build_id)}, now()::TIMESTAMP FROM new")
         finally:
             con.execute("DETACH fbt_build")
 

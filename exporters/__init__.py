@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 
-from . import alpaca, dpo, json_array, jsonl, kto, openai, sharegpt
+from . import alpaca, dpo, json_array, jsonl, kto, openai, prompt_completion, sharegpt
 from .base import Exporter, safe_filename
 
 EXPORTERS: dict[str, Exporter] = {e.name: e for e in (json_array.EXPORTER, jsonl.EXPORTER,
                                                        alpaca.EXPORTER, sharegpt.EXPORTER,
-                                                       openai.EXPORTER, dpo.TRL, dpo.ALPACA,
+                                                       openai.EXPORTER, prompt_completion.EXPORTER, dpo.TRL, dpo.ALPACA,
                                                        dpo.OPENAI, kto.EXPORTER)}
 
 # A format name that stands for several exporters: `--format dpo` writes every layout of the pairs.

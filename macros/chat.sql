@@ -6,8 +6,20 @@
 {%- set sharegpt_roles = {'user': 'human', 'assistant': 'gpt', 'system': 'system'} -%}
 {%- if style == 'sharegpt' -%}
 {'from': '{{ sharegpt_roles[role] }}', 'value': {{ content }}}
+{%- elif style == 'weighted' -%}
+json_object('role', '{{ role }}', 'content', {{ content }})
 {%- else -%}
 {'role': '{{ role }}', 'content': {{ content }}}
+{%- endif -%}
+{%- endmacro %}
+
+{#- An earlier assistant turn: context, never a target. Style 'weighted' (openai with history)
+    marks it with OpenAI's "weight": 0; the other styles cannot say so (README, History). -#}
+{% macro context_message(content, style='openai') -%}
+{%- if style == 'weighted' -%}
+json_object('role', 'assistant', 'content', {{ content }}, 'weight', 0)
+{%- else -%}
+{{ chat_message('assistant', content, style) }}
 {%- endif -%}
 {%- endmacro %}
 
@@ -22,7 +34,7 @@
 {%- endif -%}
 {%- if turns is not none -%}
 {%- set _ = parts.append('flatten(list_transform(' ~ turns ~ ', lambda turn: [' ~ chat_message('user', 'turn.user', style)
-                    ~ ', ' ~ chat_message('assistant', 'turn.assistant', style) ~ ']))') -%}
+                    ~ ', ' ~ context_message('turn.assistant', style) ~ ']))') -%}
 {%- endif -%}
 {%- set _ = parts.append('[' ~ chat_message('user', user, style) ~ ((', ' ~ chat_message('assistant', assistant, style)) if assistant is not none else '') ~ ']') -%}
 ({{ parts | join('\n    || ') }})

@@ -6,6 +6,15 @@
 (('0x' || substr(md5({{ key }}), 1, 8))::UBIGINT / 4294967296.0)
 {%- endmacro %}
 
+{#- 'train' or 'val' ('train' for all when val_ratio is 0: no hashing then). -#}
 {% macro split_of(key, val_ratio) -%}
+{%- if val_ratio -%}
 (case when {{ stable_unit(key) }} < {{ val_ratio }} then 'val' else 'train' end)
+{%- else -%}
+'train'
+{%- endif -%}
 {%- endmacro %}
+
+{#- The files an exported model is written to: one per split (<file>_train, <file>_val) when
+    val_ratio > 0, else one. Every exported model declares config(splits=split_files). -#}
+{% set split_files = ['train', 'val'] if var('val_ratio') else [] %}

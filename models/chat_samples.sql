@@ -1,17 +1,17 @@
-{#- A view: the system prompt is a constant, and the history empty unless with_history is on; then
-    a table, since the files read it in ranges of positions that a view would compute again for each. -#}
-{{ config(materialized='table' if var('with_history') else 'view') }}
 {{ config(tests={'feedback_id': ['not_null', 'unique'], 'earlier_turns': ['not_null']}) }}
--- The training set as conversations: each sample of training_samples with the system prompt it is
--- served with (var system_prompt; NULL when empty) and, with --var with_history=true, the earlier
+-- The training samples as conversations: each sample of training_samples with the system prompt it
+-- is served with (var system_prompt; NULL when empty) and, with --var with_history=true, the earlier
 -- turns of its chat session. The log holds only the turns that were rated, so a history is the rated
 -- part of the conversation: turns never rated are missing from it.
 -- A turn is earlier when it has the same session_id (not empty) and an earlier timestamp (ties: an
 -- earlier record in the log); turns without a timestamp are never history, nor given any. Earlier
--- turns are taken from all valid feedback, whatever their rating: they are what the user saw.
+-- turns are context, never a target (the formats mark them so where they can: README, History).
+-- They are the replies the user saw, whatever their rating, except those dropped in review, which
+-- are in no file at all. A session is in one split, so its history is too.
 with samples as (
     select * from {{ ref('training_samples') }}
-),
+)
+{%- if var('with_history') %},
 
 earlier as (
     select
@@ -20,12 +20,14 @@ earlier as (
              order by h.timestamp, h.position)
             as turns
     from samples as s
-    join {{ ref('stg_feedback') }} as h
+    join {{ ref('training_candidates') }} as h
         on h.session_id = s.session_id
         and (h.timestamp < s.timestamp or (h.timestamp = s.timestamp and h.position < s.position))
-    where {{ var('with_history') }} and s.session_id <> '' and s.timestamp <> '' and h.timestamp <> ''
+    where s.session_id <> '' and s.timestamp <> '' and h.timestamp <> ''
+        and coalesce(h.decision, '') <> 'drop'
     group by s.feedback_id
 )
+{%- endif %}
 
 select
     s.position,
@@ -41,10 +43,14 @@ select
     s.input,
     s.output,
     {{ system_prompt() }} as system,
+    {%- if var('with_history') %}
     coalesce(e.turns, []) as earlier_turns,
-    -- Alpaca's "history": [[instruction, response], ...]; NULL (left out) without with_history.
-    case when {{ var('with_history') }}
-        then list_transform(coalesce(e.turns, []), lambda turn: [turn.user, turn.assistant]) end
-        as history
+    -- Alpaca's "history": [[instruction, response], ...]
+    list_transform(coalesce(e.turns, []), lambda turn: [turn.user, turn.assistant]) as history
 from samples as s
 left join earlier as e using (feedback_id)
+    {%- else %}
+    []::STRUCT("user" VARCHAR, assistant VARCHAR)[] as earlier_turns,
+    null::VARCHAR[][] as history  -- left out of the files without with_history
+from samples as s
+    {%- endif %}

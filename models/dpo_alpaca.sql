@@ -1,9 +1,11 @@
-{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
+{{ config(splits=split_files, unique_key='pair_id') }}
 {{ config(export=['dpo_alpaca']) }}
 -- LLaMA-Factory's ranking form (alpaca formatting, ranking: true):
 -- {"instruction", "input", "chosen", "rejected", "system"}, system left out when empty.
 select
     position,
+    pair_id,
+    split,
     prompt as instruction,
     '' as input,
     chosen,

@@ -1,12 +1,12 @@
-{{ config(materialized='table') }}
+{{ config(role='log') }}
 {%- set log_path = var('feedback_file').value %}
 {%- set several_files = '*' in log_path or '?' in log_path or '[' in log_path %}
 -- Every record of the feedback log, one row each, stored in log order (ordinal = record number in
 -- the whole log; position = record number in its file, from 1; source_file = the file, when
 -- feedback_file is a glob of several, read in name order).
 -- The log may be a JSON array or JSON lines, gzip-compressed or not (macros/inputs.sql).
--- Fields are read as JSON so that no dirty value can fail the read; the rules of DESIGN.md are
--- applied here: texts stripped, rating parsed, feedback_id set, and `reason` (NULL = valid) said.
+-- Fields are read as JSON so that no dirty value can fail the read; the record rules (README, The
+-- models) are applied here: texts stripped, rating parsed, feedback_id set, and `reason` (NULL = valid) said.
 -- The records are read once, in one pass that keeps their order; what needs the whole log (which
 -- records repeat an earlier one; where each file starts) is settled afterwards by the post hooks
 -- below, which read only narrow columns of the stored table.

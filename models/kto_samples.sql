@@ -1,15 +1,18 @@
-{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
-{{ config(export=['kto'], tests={'feedback_id': ['not_null', 'unique'], 'label': ['not_null']}) }}
+{{ config(export=['kto'], splits=split_files, unique_key='feedback_id') }}
+{{ config(tests={'feedback_id': ['not_null', 'unique'], 'label': ['not_null']}) }}
 -- TRL's unpaired preference form (KTOTrainer): {"prompt": [system?, user], "completion": [assistant],
--- "label": true|false}. A rating >= kto_good is desirable (true), <= kto_bad undesirable (false);
--- ratings between are left out. Only this model's replies when model_name is set; replies dropped
--- in review are left out, and texts are redacted (macros/redact.sql) as in every export.
+-- "label": true|false}. A good answer (rated >= kto_good, passing every gate of a positive target in
+-- training_candidates; the reviewer's corrected reply in place of the model's) is desirable (true);
+-- a bad answer (rated <= kto_bad; no review needed) undesirable (false); ratings between are left
+-- out. Texts are redacted (macros/redact.sql) as in every export.
 with rated as (
-    select *, {{ system_prompt() }} as system
+    select
+        *,
+        rating >= {{ var('kto_good') }} as label,
+        {{ system_prompt() }} as system
     from {{ ref('training_candidates') }}
-    where coalesce(decision, '') <> 'drop'
-        and ({{ var('model_name') }} = '' or model_name = {{ var('model_name') }})
-        and (rating >= {{ var('kto_good') }} or rating <= {{ var('kto_bad') }})
+    where (rating >= {{ var('kto_good') }} and good_excluded_by is null)
+       or (rating <= {{ var('kto_bad') }} and bad_excluded_by is null)
 )
 
 select
@@ -17,7 +20,8 @@ select
     feedback_id,
     model_name,
     rating,
+    split,
     {{ chat_messages('system', none, redact('user_input')) }} as prompt,
-    [{{ chat_message('assistant', redact('model_response')) }}] as completion,
-    rating >= {{ var('kto_good') }} as label
+    [{{ chat_message('assistant', redact('case when label then good_reply else model_response end')) }}] as completion,
+    label
 from rated

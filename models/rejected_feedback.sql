@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}  {#- a filter of feedback_log, cheap to read again #}
+{{ config(role='rejected') }}
 -- The quarantine: every record that is not valid feedback, with its record number in the log,
 -- a reason code and a detail a person can act on. read = rejected + valid, always.
 select

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}  {#- only non-default formats and reports read it: a default build need not compute it #}
+{{ config(role='review_queue') }}
 -- The samples awaiting a person's review: every record that passes the rating, model and dedup
 -- filters, is not a duplicate of the base set and has no decision yet, with its texts as they
 -- would be exported. `python cli.py review export` writes it to a CSV for the reviewer (leaving out
@@ -15,4 +15,4 @@ select
     source_file
 from {{ ref('training_candidates') }}
 where decision is null
-  and (excluded_by is null or excluded_by in ('awaiting_review', 'already_exported'))
+  and (excluded_by is null or excluded_by = 'awaiting_review')

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}  {#- a filter of feedback_log, cheap to read again: no second copy of every text #}
+{{ config(role='valid') }}
 -- The valid feedback: every record of the log with a rating 1-5, a prompt and a reply, first
 -- occurrence only. Ask questions of the feedback here.
 select

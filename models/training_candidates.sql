@@ -1,18 +1,27 @@
-{{ config(materialized='view') }}  {#- a filter with two small joins: reading it again is cheaper than a copy of every text #}
--- Every valid record, with the filter that keeps it out of the training set (NULL = a sample).
--- Add a filter as another WHEN: the build's accounting counts each excluded_by value.
--- The loop's filters read the review decisions and the export history (fbt's state, see
--- macros/state.sql), the base training set (base_samples) and the dedup rules (macros/normalize.sql).
+{{ config(role='eligibility') }}
+-- Eligibility: every valid reply, and whether and why it may be trained on. Every file of every
+-- format reads its rows from here, so one rule holds for all of them (README, One set of rules):
+-- - good_excluded_by: why the reply may not be a good answer, a positive target (an SFT output, a
+--   DPO chosen reply, a KTO desirable row); NULL: it may. It must pass every gate below.
+-- - bad_excluded_by: why it may not be a bad answer, a negative target (a DPO rejected reply, a KTO
+--   undesirable row); NULL: it may. A bad answer needs no review, but a reply dropped in review is
+--   in no file at all.
+-- - excluded_by: why it is not a training sample (SFT; NULL: it is one): below min_rating, or the
+--   first gate it fails as a good answer. The build's accounting counts every value.
+-- - split: 'train' or 'val', by its chat session (macros/split.sql); every format honours it.
+-- - good_reply: the reply as a positive target: the reviewer's corrected output, else the model's.
+-- Add a filter as another WHEN of good_excluded_by (or bad_excluded_by): every format follows.
+-- (--new-only is a rule of the files: each leaves out the rows its own format wrote before.)
+-- The loop's gates read the review decisions (fbt's state, see macros/state.sql), the base training
+-- set (base_samples) and the dedup rules (macros/normalize.sql).
 {%- set compare_texts = var('dedup') or var('base_dataset') %}
 with reviewed as (
     select
         f.*,
         d.decision,
-        nullif(d.corrected_output, '') as corrected_output,
-        e.feedback_id is not null as exported_before
+        nullif(d.corrected_output, '') as corrected_output
     from {{ ref('stg_feedback') }} as f
     left join {{ state('review_decisions') }} as d on d.feedback_id = f.feedback_id
-    left join {{ state('exported_samples') }} as e on e.feedback_id = f.feedback_id
 ),
 
 compared as (
@@ -55,19 +64,33 @@ ranked as (
     {%- if var('dedup') %}
     window same_pair as (partition by c.same_prompt, c.same_reply)
     {%- endif %}
+),
+
+gated as (
+    select
+        *,
+        case
+            when {{ var('model_name') }} <> '' and model_name <> {{ var('model_name') }} then 'other_model'
+            when rank_in_pair > 1 then 'duplicate_rating'
+            when decision = 'drop' then 'dropped_in_review'
+            when in_base then 'duplicate_of_base'
+            when not {{ var('export_unreviewed') }} and decision is null then 'awaiting_review'
+        end as good_excluded_by,
+        case
+            when {{ var('model_name') }} <> '' and model_name <> {{ var('model_name') }} then 'other_model'
+            when rank_in_pair > 1 then 'duplicate_rating'
+            when decision = 'drop' then 'dropped_in_review'
+        end as bad_excluded_by
+    from ranked
 )
 
 select
     position, source_file, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
     temperature, top_p, top_k, max_tokens, comment, ordinal,
     decision, corrected_output, times_rated,
-    case
-        when rating < {{ var('min_rating') }} then 'below_min_rating'
-        when {{ var('model_name') }} <> '' and model_name <> {{ var('model_name') }} then 'other_model'
-        when rank_in_pair > 1 then 'duplicate_rating'
-        when decision = 'drop' then 'dropped_in_review'
-        when in_base then 'duplicate_of_base'
-        when not {{ var('export_unreviewed') }} and decision is null then 'awaiting_review'
-        when {{ var('new_only') }} and exported_before then 'already_exported'
-    end as excluded_by
-from ranked
+    coalesce(corrected_output, model_response) as good_reply,
+    good_excluded_by,
+    bad_excluded_by,
+    case when rating < {{ var('min_rating') }} then 'below_min_rating' else good_excluded_by end as excluded_by,
+    {{ split_of("coalesce(nullif(session_id, ''), feedback_id)", var('val_ratio')) }} as split
+from gated

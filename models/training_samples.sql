@@ -1,3 +1,6 @@
+{#- Stored (a table): the files, the export history, the summary and the data tests all read these
+    rows, and masking is the costly part of making them. -#}
+{{ config(materialized='table', role='samples') }}
 {{ config(
     tests={
         'feedback_id': ['not_null', 'unique'],
@@ -6,19 +9,14 @@
         'output': ['not_empty'],
     }
 ) }}
--- The new samples: one per rated reply that passed every filter, in log order, with the reviewer's
--- corrected reply in place of the model's, sensitive content masked (macros/redact.sql), and the
--- split each falls in (by session, macros/split.sql). training_set writes them to the files.
+-- The training samples: every reply that passed every filter of training_candidates (excluded_by
+-- NULL), in log order, with the reviewer's corrected reply in place of the model's and sensitive
+-- content masked (macros/redact.sql). The SFT files (training_set, the chat formats) write them.
 -- redacted: a rule masked something in the instruction or the output.
-with kept as (
-    select *, coalesce(corrected_output, model_response) as reply
+with samples as (
+    select *, {{ redact('user_input') }} as instruction, {{ redact('good_reply') }} as output
     from {{ ref('training_candidates') }}
     where excluded_by is null
-),
-
-samples as (
-    select *, {{ redact('user_input') }} as instruction, {{ redact('reply') }} as output
-    from kept
 )
 
 select
@@ -36,7 +34,6 @@ select
     times_rated,
     decision as review,
     corrected_output is not null as corrected,
-    instruction <> user_input or output <> reply as redacted,
-    {% if var('val_ratio') %}{{ split_of("coalesce(nullif(session_id, ''), feedback_id)", var('val_ratio')) }}
-    {%- else %}'train'{% endif %} as split
+    instruction <> user_input or output <> good_reply as redacted,
+    split
 from samples

@@ -107,7 +107,7 @@ def build_and_rejects(project, data) -> tuple[dict, list[tuple]]:
 
 def test_empty_array_builds_valid_empty_files(project):
     accounting, rejects = build_and_rejects(project, b"[]")
-    assert (accounting["read"], accounting["valid"], accounting["exported"]) == (0, 0, 0)
+    assert (accounting["read"], accounting["valid"], accounting["samples"]) == (0, 0, 0)
     assert project.read_json("high_quality_samples.json") == []
     assert project.read_json("alpaca_format_samples.json") == []
 
@@ -116,7 +116,7 @@ def test_bom_and_crlf_are_read_like_plain_utf8(project):
     records = [text(1, user_input="问题\r\n"), text(2)]
     data = b"\xef\xbb\xbf" + log(*records).replace("\n", "\r\n").encode()
     accounting, rejects = build_and_rejects(project, data)
-    assert (accounting["read"], accounting["exported"], rejects) == (2, 2, [])
+    assert (accounting["read"], accounting["samples"], rejects) == (2, 2, [])
     assert [s["instruction"] for s in project.read_json("high_quality_samples.json")] == ["问题", "问题 2"]
 
 
@@ -134,7 +134,7 @@ def test_nan_and_infinity_are_not_ratings_nor_texts(project):
     assert rejects == [(1, "invalid_rating", "rating NaN is not an integer from 1 to 5"),
                        (2, "invalid_rating", "rating -Infinity is not an integer from 1 to 5"),
                        (3, "empty_user_input", "user_input is a number")]
-    assert accounting["exported"] == 1
+    assert accounting["samples"] == 1
 
 
 def test_one_megabyte_texts_come_out_whole(project):
@@ -183,7 +183,7 @@ def test_numeric_ids_and_ids_repeated_with_other_content(project):
 
 def test_unknown_fields_even_repeated_are_ignored(project):
     accounting, rejects = build_and_rejects(project, log(text(1)[:-1] + ', "extra": 1, "extra": 2}'))
-    assert (accounting["exported"], rejects) == (1, [])
+    assert (accounting["samples"], rejects) == (1, [])
 
 
 HOSTILE_NAMES = {  # model name -> the file name part it becomes

@@ -277,7 +277,7 @@ def test_merge_with_the_base_set_leaves_out_duplicates(project, tmp_path):
             {"instruction": "你好", "input": "", "output": "臣妾是甄嬛 OK。"},
             {"instruction": "问题 3", "input": "", "output": "回答 3"}]
         assert "merged: base 2, new 2, duplicates of base left out 1, total 4" in result.stdout
-        assert "exported 2 + below_min_rating 0 + other_model 0 + duplicate_of_base 1" in result.stdout
+        assert "samples 2 + below_min_rating 0 + other_model 0 + duplicate_of_base 1" in result.stdout
         assert project.read_json("high_quality_samples.json")[0]["rating"] is None
 
 

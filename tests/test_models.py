@@ -8,12 +8,13 @@ from conftest import record
 def test_an_edited_filter_is_honoured_and_counted(project):
     path = project.root / "models" / "training_candidates.sql"
     path.write_text(path.read_text().replace(
-        "    end as excluded_by",
-        "        when length(model_response) > 4 then 'too_long'\n    end as excluded_by"))
+        "        end as good_excluded_by",
+        "            when length(model_response) > 4 then 'too_long'\n        end as good_excluded_by"))
     project.write_log([record(1, model_response="短"), record(2, model_response="很长很长的回答")])
-    result = project.invoke("build")
+    result = project.invoke("build", "--format", "json", "kto")
     assert len(project.read_json("high_quality_samples.json")) == 1
-    assert "valid: 2 = exported 1 + below_min_rating 0 + other_model 0 + too_long 1" in result.stdout
+    assert len(project.read_jsonl("kto_samples.jsonl")) == 1  # one WHEN, every format
+    assert "valid: 2 = samples 1 + below_min_rating 0 + other_model 0 + too_long 1" in result.stdout
 
 
 def test_a_macro_may_call_a_macro_of_another_file(project):

@@ -91,7 +91,7 @@ def test_random_logs_keep_the_accounting_and_export_records_unchanged(project, l
     project.invoke("build", "-q", "--min-rating", str(min_rating), "--model-name", model)
     a = json.loads((project.root / "target" / "run_results.json").read_text())["accounting"]
     assert a["read"] == len(log) == a["rejected"] + a["valid"]
-    assert a["valid"] == a["exported"] + a["excluded_by"]["below_min_rating"] + a["excluded_by"]["other_model"]
+    assert a["valid"] == a["samples"] + a["excluded_by"]["below_min_rating"] + a["excluded_by"]["other_model"]
 
     positions, rejected, below, other = expected(log, min_rating, model)
     assert (a["rejected"], a["excluded_by"]["below_min_rating"], a["excluded_by"]["other_model"]) == (

@@ -107,7 +107,7 @@ def test_sample_rule_rating_threshold_and_model(project):
     result = project.invoke("build", "--model-name", "huanhuan-qwen")
     assert [s["feedback_id"] for s in project.read_json("huanhuan-qwen_samples.json")] == [
         record(2)["id"], record(4)["id"]]
-    assert "valid: 4 = exported 2 + below_min_rating 1 + other_model 1" in result.stdout
+    assert "valid: 4 = samples 2 + below_min_rating 1 + other_model 1" in result.stdout
 
 
 def test_output_keeps_the_order_of_the_log(project):

@@ -17,7 +17,7 @@ def test_a_var_given_as_jinja_or_sql_is_a_literal(project, value):
     compiled = project.invoke("compile", "training_candidates", "--model-name", value).stdout
     assert f"model_name <> '{value.replace(chr(39), chr(39) * 2)}'" in compiled
     result = project.invoke("build", "--model-name", value)
-    assert "valid: 2 = exported 1 + below_min_rating 0 + other_model 1" in result.stdout
+    assert "valid: 2 = samples 1 + below_min_rating 0 + other_model 1" in result.stdout
     assert project.query("select model_name from training_samples") == [(value,)]
     assert project.query("select count(*) from stg_feedback") == [(2,)]
 
