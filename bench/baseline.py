@@ -2,7 +2,7 @@
 
     python bench/baseline.py LOG OUTPUT_DIR [--min-rating 4]
 
-json.load the whole log, loop over the records applying DESIGN.md's record rules, json.dump the
+json.load the whole log, loop over the records applying the README's record rules (The models), json.dump the
 three files. On a log the benchmark generates it writes the same bytes as `python cli.py build`
 (the benchmark checks that), so the two are timed doing the same work.
 """

@@ -3,10 +3,11 @@ test_* macros, singular ones as SQL files in models/tests/. Each is a query for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import CompileError
+from .errors import CompileError, DataTestError
 from .render import Relation, Rendered, Renderer, quote_identifier
 from .runner import duckdb_errors
 from .vars import suggest
@@ -68,6 +69,25 @@ def run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> TestResult:
             return TestResult(test, 0, [], [])
         cursor = con.execute(f"SELECT * FROM (\n{test.sql}\n) LIMIT {SAMPLE_ROWS}")
         return TestResult(test, failures, [d[0] for d in cursor.description], cursor.fetchall())
+
+
+def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest],
+              progress: Callable[[str], None]) -> list[TestResult]:
+    """Every test run, each announced as it is taken."""
+    results = []
+    for data_test in tests:
+        progress(f"test {data_test.name} ...")
+        results.append(run_test(con, data_test))
+    return results
+
+
+def require_passing(tests: list[TestResult]) -> list[TestResult]:
+    """The results, when every data test passed; else a DataTestError naming the first failure."""
+    failed = [t for t in tests if not t.passed]
+    if failed:
+        more = f" ({len(failed) - 1} more test(s) failed)" if len(failed) > 1 else ""
+        raise DataTestError(describe_failure(failed[0]) + "; nothing was exported" + more)
+    return tests
 
 
 def describe_failure(result: TestResult) -> str:

@@ -1,5 +1,6 @@
-"""Exports: each requested format written from its model into a staging folder inside output_dir,
-then moved over its target (engine/commit.py) only when every file is complete."""
+"""The writers: every file of the export plan (engine/plan.py) written from its model into a staging
+folder inside output_dir, then moved over its target (engine/commit.py) only when every file is
+complete; the bytes laid out by DuckDB and written by a thread."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from typing import TYPE_CHECKING, BinaryIO
 import pyarrow
 import pyarrow.compute
 
-from exporters import Exporter, UnknownExporterError, expand_formats, get_exporter
 from exporters.base import Layout
 
-from .errors import CompileError, ExportError, VarError
-from .render import Rendered, quote_identifier
+from .errors import ExportError
+from .plan import Export
+from .render import quote_identifier
 from .runner import columns_of, duckdb_errors
 from .vars import sql_literal
 
@@ -29,36 +30,9 @@ if TYPE_CHECKING:
     import duckdb
 
 STAGING_PREFIX = ".fbt-staging-"
-HISTORY = "state.exported_samples"  # format, sample_id: what each format wrote (engine/state.py)
 PROGRESS_SECONDS = 2.0
 RANGE_POSITIONS = 250_000  # positions per sorted read of a table (see write_files)
 BATCH_ROWS = 10_000        # rows per Arrow batch: ~30 MB of laid-out text for the three default files
-
-
-@dataclass(frozen=True)
-class Export:
-    """One file to write: a format, the model that feeds it, and where it goes."""
-
-    exporter: Exporter
-    model: Rendered
-    path: Path
-    split: str | None = None   # only the model's rows whose `split` column has this value
-    new_only: bool = False     # leave out the rows (by the model's unique_key) this format wrote before
-
-    def rows_sql(self) -> str:
-        """The condition on the model's rows that this file holds ('' for all of them)."""
-        conditions = []
-        if self.split:
-            conditions.append(f"split = {sql_literal(self.split)}")
-        if self.new_only:
-            conditions.append(f"NOT ({self.written_before_sql()})")
-        return " AND ".join(conditions)
-
-    def written_before_sql(self) -> str:
-        """Whether a row was written by an earlier build in this format (the export history)."""
-        key = quote_identifier(self.model.config["unique_key"])
-        return (f"coalesce({key} IN (SELECT sample_id FROM {HISTORY} WHERE format = "
-                f"{sql_literal(self.exporter.name)}), false)")
 
 
 @dataclass(frozen=True)
@@ -69,40 +43,6 @@ class ExportResult:
     rows: int
     fields: tuple[str, ...] = ()  # the keys the file has: an optional field NULL in every row is not one
     left_out: int = 0             # rows of its split that this format wrote before (--new-only)
-
-
-def plan_exports(models: dict[str, Rendered], formats: list[str], output_dir: Path,
-                 model_name: str, new_only: bool = False) -> list[Export]:
-    """Match each requested format to the one model whose config(export=...) names it. With
-    new_only, each file leaves out the rows its format wrote before, known by the model's
-    config(unique_key=...)."""
-    feeds: dict[str, Rendered] = {}
-    for model in models.values():
-        for name in expand_formats(model.exports):
-            try:
-                get_exporter(name)
-            except UnknownExporterError as e:
-                raise CompileError(f"{model.path.name}: config(export=...): {e}") from e
-            if name in feeds:
-                raise CompileError(f"Both {feeds[name].path.name} and {model.path.name} export "
-                                   f"'{name}'; keep it in one model's config(export=...)")
-            feeds[name] = model
-    plan = []
-    for name in expand_formats(formats):
-        try:
-            exporter = get_exporter(name)
-        except UnknownExporterError as e:
-            raise VarError(f"var 'formats': {e}") from e
-        if name not in feeds:
-            raise CompileError(f"No model exports '{name}'; add it to a model's config(export=[...])")
-        path = output_dir / exporter.target(model_name)
-        if path.parent != output_dir:
-            raise ExportError(f"{path}: would be written outside {output_dir}; choose another model name")
-        if new_only and not feeds[name].config.get("unique_key"):
-            raise CompileError(f"{feeds[name].path.name}: --new-only needs the column that identifies its "
-                               f"rows across builds; declare it with config(unique_key='...')")
-        plan.append(Export(exporter, feeds[name], path, new_only=new_only))
-    return plan
 
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
@@ -178,7 +118,7 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     # not their texts laid out three times over. DuckDB keeps a subquery's order through a projection.
     # A row a file does not hold (another split, written before) is NULL in its column: no bytes.
     columns = []
-    for item, fields in zip(items, present):
+    for item, fields in zip(items, present, strict=True):
         row = render_sql(item.exporter.layout(fields), fields)
         columns.append(f"CASE WHEN {item.rows_sql()} THEN {row} END" if item.rows_sql() else row)
     for item in items:  # then, for each file with --new-only, its rows left out as written before

@@ -1,4 +1,5 @@
-"""Why a feedback log cannot be read, said the way an editor shows it: line, column and record.
+"""The logs a build reads: each present and whole before DuckDB reads it and, when DuckDB refuses one,
+why, said the way an editor shows it: line, column and record.
 
 DuckDB reads the log; only when it refuses does fbt scan the file here, because DuckDB's own message
 counts records from 2 (the opening `[` is value 1) and gives bytes relative to the record."""
@@ -6,10 +7,17 @@ counts records from 2 (the opening `[` is value 1) and gives bytes relative to t
 from __future__ import annotations
 
 import codecs
+import glob
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .errors import SourceError
+
+if TYPE_CHECKING:
+    from .project import Project
+    from .render import Rendered
 
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
@@ -198,3 +206,37 @@ def check_strings(text: str, start: int, stop: int, value: Any, record: int) -> 
             raise Problem(at.start() if at else start,
                           f"{escape} is a lone surrogate escape (half of a UTF-16 pair), not a "
                           f"character", record)
+
+
+def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Path]:
+    """The files the models read, each present and not empty (a glob: each file it matches)."""
+    paths = {}
+    for name in sorted({s for m in models.values() for s in m.sources}):
+        path = project.path(project.vars[project.sources[name]])
+        flag = "--" + project.sources[name].replace("_", "-")
+        files = [path]
+        if glob.has_magic(str(path)):
+            files = sorted(Path(p) for p in glob.glob(str(path)))
+            if not files:
+                raise SourceError(f"{path}: no file matches (source '{name}'); pass the logs' path with "
+                                  f"{flag} PATH")
+        for i, file in enumerate(files):
+            if not file.is_file():
+                raise SourceError(f"{file}: no such file (source '{name}'); pass the log's path with "
+                                  f"{flag} PATH")
+            check_whole(file)
+            paths[name if i == 0 else f"{name}:{i}"] = file
+    return paths
+
+
+def check_whole(path: Path) -> None:
+    """DuckDB reads an empty or blank file as zero records, and `[{...},` as complete: refuse both.
+    (An empty JSON-lines file is a day without feedback, and fine.)"""
+    try:
+        first = first_byte(path)
+        lines = path.name.lower().endswith((".jsonl", ".ndjson"))
+        cut_short = first == b"[" and last_byte(path) != b"]" or first is None and not lines
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read it ({e.strerror}); check its permissions") from e
+    if cut_short:
+        raise SourceError(describe(path, "the file is empty or does not end with ]"))

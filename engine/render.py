@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from .errors import CompileError, EngineError
+from .graph import topo_order
 from .project import Project, SqlFile
 from .roles import ROLES
 from .vars import Literal, sql_literal, suggest
@@ -175,3 +176,12 @@ def template_line(error: BaseException) -> tuple[bool, int | None]:
             found = (filename == "__macros__", tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def compile_models(project: Project, renderer: Renderer | None = None) -> dict[str, Rendered]:
+    """Every model rendered, in build order (each after the models it ref()s)."""
+    renderer = renderer or Renderer(project)
+    rendered = {name: renderer.render(model) for name, model in project.models.items()}
+    order = topo_order({n: r.refs for n, r in rendered.items()},
+                       label=lambda n: project.show(project.models[n].path))
+    return {name: rendered[name] for name in order}

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DatabaseError, ReviewError
 from .commit import journal_path, roll_forward, settle
+from .errors import DatabaseError, ReviewError
 from .lock import build_lock
-from .render import Renderer, quote_identifier
+from .clock import utc_stamp
+from .render import compile_models, quote_identifier
 from .roles import declared
-from .loop import utc_stamp
 from .runner import connect_read_only, duckdb_errors
 from .state import state_path, update_state
 from .vars import sql_literal
@@ -48,7 +48,7 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     """Write the last build's review_queue, less what was decided since, to a CSV (UTF-8 with a
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
     path = output or project.path(f"data/review/to_review_{utc_stamp()}.csv")
-    queue = declared(compiled(project), "review_queue")
+    queue = declared(compile_models(project), "review_queue")
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
@@ -144,7 +144,7 @@ def read_csv(file: Path, shown: str) -> list[tuple[int, dict[str, str]]]:
 
 def known_feedback_ids(project: Project) -> set[str]:
     """The feedback_ids of the valid feedback in the last build's database."""
-    valid = quote_identifier(declared(compiled(project), "valid"))
+    valid = quote_identifier(declared(compile_models(project), "valid"))
     con = connect_read_only(project.database, project.show(project.database))
     try:
         with duckdb_errors(f"review import ({project.show(project.database)})", DatabaseError):
@@ -152,9 +152,3 @@ def known_feedback_ids(project: Project) -> set[str]:
     finally:
         con.close()
 
-
-def compiled(project: Project):
-    """The project's models, rendered (for their declared roles)."""
-    from .build import compile_models
-
-    return compile_models(project, Renderer(project))

@@ -19,7 +19,9 @@ with reviewed as (
     select
         f.*,
         d.decision,
-        nullif(d.corrected_output, '') as corrected_output
+        nullif(d.corrected_output, '') as corrected_output,
+        -- --model-name M: only M's replies are trained on
+        {{ var('model_name') }} <> '' and f.model_name <> {{ var('model_name') }} as other_model
     from {{ ref('stg_feedback') }} as f
     left join {{ state('review_decisions') }} as d on d.feedback_id = f.feedback_id
 ),
@@ -48,8 +50,7 @@ ranked as (
         -- those that pass the rating and model filters: the highest, then the first in the log).
         count(*) over same_pair as times_rated,
         row_number() over (
-            same_pair order by rating >= {{ var('min_rating') }}
-                and ({{ var('model_name') }} = '' or model_name = {{ var('model_name') }}) desc,
+            same_pair order by rating >= {{ var('min_rating') }} and not other_model desc,
             rating desc, source_file, position
         ) as rank_in_pair
         {%- else %}
@@ -70,14 +71,14 @@ gated as (
     select
         *,
         case
-            when {{ var('model_name') }} <> '' and model_name <> {{ var('model_name') }} then 'other_model'
+            when other_model then 'other_model'
             when rank_in_pair > 1 then 'duplicate_rating'
             when decision = 'drop' then 'dropped_in_review'
             when in_base then 'duplicate_of_base'
             when not {{ var('export_unreviewed') }} and decision is null then 'awaiting_review'
         end as good_excluded_by,
         case
-            when {{ var('model_name') }} <> '' and model_name <> {{ var('model_name') }} then 'other_model'
+            when other_model then 'other_model'
             when rank_in_pair > 1 then 'duplicate_rating'
             when decision = 'drop' then 'dropped_in_review'
         end as bad_excluded_by

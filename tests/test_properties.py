@@ -1,5 +1,5 @@
 """Random logs against the build: the accounting identity holds, and the training set is exactly the
-records DESIGN.md's rules select, each one the log's record unchanged except for stripping."""
+records the README's record rules select, each one the log's record unchanged except for stripping."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def rating_of(value) -> int | None:
 
 
 def expected(log: list[dict], min_rating: int, model: str) -> tuple[list[int], int, int, int]:
-    """(positions of the training set, rejected, below_min_rating, other_model) by DESIGN.md."""
+    """(positions of the training set, rejected, below_min_rating, other_model) by the README's record rules."""
     seen: set = set()
     samples, rejected, below, other = [], 0, 0, 0
     for position, r in enumerate(log, 1):

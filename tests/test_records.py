@@ -1,4 +1,4 @@
-"""The record rules of DESIGN.md, each on hand-made records."""
+"""The record rules (README, The models and What happens to bad input), each on hand-made records."""
 
 from __future__ import annotations
 

@@ -4,13 +4,13 @@ history is context, never a target; the engine finds what it needs by the models
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import shutil
 
 import pytest
 from conftest import record
+from test_loop import review_csv, write_decisions
 
 EVERY_FORMAT = ["json", "jsonl", "alpaca", "sharegpt", "openai", "prompt_completion", "dpo", "kto"]
 FILES = ["high_quality_samples", "high_quality_samples.jsonl", "alpaca_format_samples",
@@ -56,16 +56,7 @@ def story_log() -> list[dict]:
 def decide(project, tmp_path, decisions: dict[int, tuple[str, str]]) -> None:
     """Review in a spreadsheet: keep or drop by record number, with a corrected reply."""
     path = tmp_path / "review.csv"
-    project.invoke("review", "export", "-o", str(path))
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-    by_id = {record(n)["id"]: d for n, d in decisions.items()}
-    for row in rows:
-        row["decision"], row["corrected_output"] = by_id.get(row["feedback_id"], ("", ""))
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_decisions(path, review_csv(project, path), {record(n)["id"]: d for n, d in decisions.items()})
     project.invoke("review", "import", str(path))
 
 
@@ -110,6 +101,8 @@ def test_nothing_dropped_unreviewed_or_held_for_validation_is_trained_on(reviewe
     result = project.invoke("build", "--format", *EVERY_FORMAT, "--var", f"val_ratio={VAL_RATIO}",
                             "--var", "export_unreviewed=false", "--var", "with_history=true",
                             "--var", "min_gap=1")
+    assert ("valid: 9 = samples 4 + below_min_rating 3 + other_model 0 + awaiting_review 1 + "
+            "dropped_in_review 1") in result.stdout
     written = {p.name for p in project.out.iterdir()}
     for stem in FILES:  # every format is split
         assert {split_name(stem, "train"), split_name(stem, "val")} <= written, stem

@@ -1,0 +1,302 @@
+"""A build, top to bottom: STEPS, each a function of the build's context, run in order. Every way a
+build ends (success, failure, interrupt) leaves through one clean-up path, Build.__exit__.
+
+To add a step (a report, a check before the commit), write `def step(b: Build) -> None` with a
+one-line docstring and put it in STEPS where it belongs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import materialization
+from .accounting import Accounting, count_records
+from .clock import utc_stamp
+from .commit import Move, commit, journal_path, pause_point, roll_forward
+from .dataset_info import stage_dataset_info
+from .datatest import TestResult, collect_tests, require_passing, run_tests
+from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background
+from .figures import Figures, collect_figures
+from .graph import upstream
+from .lock import build_lock
+from .logcheck import check_sources
+from .plan import ExportPlan, plan_exports
+from .project import Project
+from .render import Rendered, Renderer, compile_models
+from .runner import connect_new, remove_build_files, run_model, seal
+from .state import load_state, stage_state, state_path
+
+if TYPE_CHECKING:
+    import duckdb
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ModelResult:
+    name: str
+    rows: int | None  # None for a view
+    seconds: float
+
+
+@dataclass
+class BuildResult:
+    command: str
+    database: Path
+    models: list[ModelResult] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+    tests_left: int = 0  # data tests of models no file reads: `python cli.py test` runs them
+    accounting: Accounting | None = None
+    exports: list[ExportResult] = field(default_factory=list)
+    figures: Figures = field(default_factory=dict)
+    build_id: str | None = None
+    seconds: float = 0.0
+    run_results: Path | None = None
+
+
+@dataclass
+class Build:
+    """One build's context, handed from step to step; a context manager whose exit is the one
+    clean-up path."""
+
+    project: Project
+    command: str
+    formats: list[str]
+    test: bool
+    progress: Progress
+    result: BuildResult
+    started: float = field(default_factory=time.perf_counter)
+    stack: ExitStack = field(default_factory=ExitStack)  # what each step opened, closed in reverse
+    renderer: Renderer | None = None
+    models: dict[str, Rendered] = field(default_factory=dict)
+    plan: ExportPlan = field(default_factory=lambda: ExportPlan([]))
+    sources: dict[str, Path] = field(default_factory=dict)
+    con: duckdb.DuckDBPyConnection | None = None
+    kinds: dict[str, str] = field(default_factory=dict)   # model -> 'table' or 'view'
+    read_by_files: set[str] = field(default_factory=set)  # the models the files read, built first
+    exporting: Future | None = None                     # the files being written (start_exports)
+    export_stack: ExitStack = field(default_factory=ExitStack)
+    moves: list[Move] = field(default_factory=list)       # staged file -> its place, for the commit
+
+    @property
+    def database(self) -> Path:
+        return self.project.database
+
+    @property
+    def building(self) -> Path:
+        return self.database.with_name(f".{self.database.name}.building")
+
+    @property
+    def output_dir(self) -> Path:
+        return self.project.path(self.project.vars.get("output_dir", ""))
+
+    @property
+    def staging(self) -> Path:
+        return self.output_dir / f"{STAGING_PREFIX}{os.getpid()}"
+
+    @property
+    def run_results(self) -> Path:
+        return self.project.target_dir / f".run_results.json.{os.getpid()}.tmp"
+
+    def __enter__(self) -> Build:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.__exit__(*exc)
+
+
+def execute(project: Project, command: str, test: bool, formats: list[str],
+            progress: Progress | None) -> BuildResult:
+    """Run the build's steps in order; whatever happens, clean up."""
+    with Build(project, command, formats, test, progress or quiet, BuildResult(command, project.database)) as b:
+        for step in STEPS:
+            step(b)
+    return b.result
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+# ---- the steps, in order --------------------------------------------------------------------------
+
+def compile_project(b: Build) -> None:
+    """Render every model in build order; the macros are compiled once, for the data tests too."""
+    b.renderer = Renderer(b.project)
+    b.models = compile_models(b.project, b.renderer)
+
+
+def take_lock(b: Build) -> None:
+    """One build at a time; a killed build's commit is finished first, its leftovers cleared."""
+    b.stack.enter_context(build_lock(b.database, b.project.show(b.database)))
+    roll_forward(journal_path(b.database))
+    for stale in b.project.target_dir.glob(".run_results.json.*.tmp"):
+        stale.unlink()
+    b.stack.callback(clean_up, b, made_output_dir=not b.output_dir.exists())
+
+
+def plan_files(b: Build) -> None:
+    """Which model feeds which file, split and name (under the lock: --new-only's names must be new)."""
+    b.plan = plan_exports(b.models, b.project.vars, b.output_dir, b.formats)
+    b.result.build_id = b.plan.build_id
+
+
+def check_logs(b: Build) -> None:
+    """Every log the models read is there and whole."""
+    b.sources = check_sources(b.project, b.models)
+
+
+def open_database(b: Build) -> None:
+    """A new database beside the real one, fbt's state copied in, each model's table or view decided."""
+    b.con = connect_new(b.building, b.project.settings.get("duckdb", {}))
+    load_state(b.con, b.project, forget=["exported_samples"] if b.project.vars.get("full_refresh") else [])
+    b.kinds = materialization.decide(b.con, b.models, {e.model.name for e in b.plan.files})
+    b.read_by_files = upstream({n: m.refs for n, m in b.models.items()}, {e.model.name for e in b.plan.files})
+
+
+def build_models_the_files_read(b: Build) -> None:
+    """The models the files read, first, so that the files can be written while the rest is built."""
+    b.result.models = run_models(b, [n for n in b.models if n in b.read_by_files])
+
+
+def start_exports(b: Build) -> None:
+    """The files, written into staging on a second connection while the next steps go on."""
+    if not b.plan.files:
+        return
+    clear_stale_staging(b.output_dir)
+    b.progress(f"writing {len(b.plan.files)} file(s) to {b.project.show(b.output_dir)} ...")
+    b.stack.enter_context(b.export_stack)  # a failure in the steps below interrupts the writing
+    b.exporting = b.export_stack.enter_context(exports_in_background(b.con, b.plan.files, b.staging,
+                                                                     b.project.show, b.progress))
+
+
+def build_other_models(b: Build) -> None:
+    """Every other model."""
+    b.result.models += run_models(b, [n for n in b.models if n not in b.read_by_files])
+
+
+def check_accounting(b: Build) -> None:
+    """read = rejected + valid and valid = samples + excluded, by the models' declared roles."""
+    b.result.accounting = count_records(b.con, b.models)
+    b.result.figures = collect_figures(b.con, b.models)
+
+
+def run_data_tests(b: Build) -> None:
+    """The data tests of the models the files read (all, when no file is written); any failure stops."""
+    if not b.test:
+        return
+    tested = {n: m for n, m in b.models.items() if n in b.read_by_files or not b.plan.files}
+    b.result.tests = require_passing(run_tests(b.con, collect_tests(b.renderer, tested), b.progress))
+    b.result.tests_left = len(collect_tests(b.renderer, b.models)) - len(b.result.tests)
+
+
+def finish_exports(b: Build) -> None:
+    """Wait for the files; dataset_info.json beside them."""
+    pause_point("models-built")
+    if b.exporting is None:
+        return
+    b.export_stack.close()  # waits for the writer, closes its connection
+    b.result.exports = b.exporting.result()
+    b.result.exports += stage_dataset_info(b.result.exports, b.output_dir, b.staging,
+                                           b.project.vars.get("dataset_info", "auto"), b.project.show)
+    b.moves += [(b.staging / e.path.name, e.path) for e in b.result.exports]
+
+
+def seal_database(b: Build) -> None:
+    """Everything checkpointed into the new database file, closed, ready to move into place."""
+    seal(b.con)
+
+
+def stage_history(b: Build) -> None:
+    """What each format wrote, remembered in a copy of fbt's state (--new-only reads it next time)."""
+    full_refresh = bool(b.project.vars.get("full_refresh"))
+    if b.command != "build" or not (b.plan.files or full_refresh):
+        return
+    written = [(e.format, e.model, b.models[e.model].config["unique_key"]) for e in b.result.exports
+               if e.model in b.models and b.models[e.model].config.get("unique_key")]
+    staged = stage_state(b.project, b.building, written, b.result.build_id or utc_stamp(), full_refresh)
+    b.moves.append((staged, state_path(b.project)))
+
+
+def stage_run_results(b: Build) -> None:
+    """run_results.json, the build's figures and timings for scripts, written aside."""
+    b.result.seconds = time.perf_counter() - b.started
+    b.result.run_results = b.project.target_dir / "run_results.json"
+    write_run_results(b.project, b.result, b.run_results)
+    b.moves.append((b.run_results, b.result.run_results))
+    pause_point("staged")
+
+
+def commit_build(b: Build) -> None:
+    """The journal of every move written (the commit point), then the moves, the database last."""
+    commit(journal_path(b.database), b.moves + [(b.building, b.database)])
+
+
+STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, build_models_the_files_read,
+         start_exports, build_other_models, check_accounting, run_data_tests, finish_exports, seal_database,
+         stage_history, stage_run_results, commit_build)
+
+
+# ---- what the steps share --------------------------------------------------------------------------
+
+def clean_up(b: Build, made_output_dir: bool) -> None:
+    """However the build ended: close the database; unless a commit journal holds them for the next
+    run to move, remove what the build wrote aside (and the output dir, when it made it and left it
+    empty)."""
+    if b.con is not None:
+        b.con.close()
+    if journal_path(b.database).exists():
+        return
+    remove_build_files(b.building)
+    updating = state_path(b.project).with_name(f".{state_path(b.project).name}.updating")
+    for leftover in (b.run_results, updating):
+        leftover.unlink(missing_ok=True)
+    discard_staging(b.staging)
+    if made_output_dir and b.output_dir.is_dir() and not any(b.output_dir.iterdir()):
+        b.output_dir.rmdir()
+
+
+def run_models(b: Build, names: list[str]) -> list[ModelResult]:
+    """Each named model into the new database as its table or view, in build order, timed."""
+    results = []
+    for name in names:
+        b.progress(f"model {name} ...")
+        started = time.perf_counter()
+        model = b.models[name]
+        rows = run_model(b.con, model, b.kinds[name], b.project.show(model.path), b.sources)
+        results.append(ModelResult(name, rows, time.perf_counter() - started))
+    return results
+
+
+def write_run_results(project: Project, result: BuildResult, path: Path) -> None:
+    """run_results.json: the build's figures and timings, for scripts (like dbt's); written aside
+    to path and moved into place with the rest of the build."""
+    document: dict[str, Any] = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": result.command,
+        "elapsed_seconds": round(result.seconds, 3),
+        "vars": project.vars,
+        "database": str(result.database),
+        "models": [{"name": m.name, "rows": m.rows, "seconds": round(m.seconds, 3)}
+                   for m in result.models],
+        "tests": [{"name": t.test.name, "status": "pass" if t.passed else "fail",
+                   "failures": t.failures} for t in result.tests],
+        "accounting": result.accounting.as_dict() if result.accounting else None,
+        "figures": result.figures,
+        "build_id": result.build_id,
+        "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows}
+                    for e in result.exports],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
