@@ -96,14 +96,7 @@ def exports_in_background(con: duckdb.DuckDBPyConnection, plan: list[Export], st
 def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Path, show,
                 progress: Callable[[str], None] | None) -> list[ExportResult]:
     """One pass over a model in log order (by its position column), each batch of rows handed to
-    every file's sink.
-
-    The model is read in consecutive ranges of positions, each sorted on its own: the models keep no
-    order (a join does not keep one, and sorting whole wide tables is what DuckDB cannot spill within
-    memory_limit at 10M records), but their rows stay near their place, so the zonemaps skip most row
-    groups of each range and each sort is small. A view is read the same way: DuckDB pushes the range
-    down to the table its position comes from (training_set's new samples: training_samples), so a
-    range costs what it reads; a view that computes over all rows (a window) is computed per range."""
+    every file's sink."""
     model = items[0].model
     available = columns_of(con, model.name)
     for item in items:
@@ -112,36 +105,48 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-    table = quote_identifier(model.name)
     present = [present_fields(con, item) for item in items]
-    # Each file's rows laid out by DuckDB (in parallel), after the sort: so the sort moves the values,
-    # not their texts laid out three times over. DuckDB keeps a subquery's order through a projection.
-    # A row a file does not hold (another split, written before) is NULL in its column: no bytes.
+    queries = range_queries(con, model.name, file_columns(items, present), "position" in available)
+    return write_pass(con, items, present, queries, staging, show, progress)
+
+
+def file_columns(items: list[Export], present: list[tuple[str, ...]]) -> str:
+    """The SELECT list of a pass: each file's rows laid out by DuckDB (in parallel), NULL where the
+    file does not hold the row (another split; written before), then for each --new-only file
+    whether the row was left out as written before."""
     columns = []
     for item, fields in zip(items, present, strict=True):
         row = render_sql(item.exporter.layout(fields), fields)
         columns.append(f"CASE WHEN {item.rows_sql()} THEN {row} END" if item.rows_sql() else row)
-    for item in items:  # then, for each file with --new-only, its rows left out as written before
+    for item in items:
         if item.new_only:
             split = f"split = {sql_literal(item.split)} AND " if item.split else ""
             columns.append(f"{split}{item.written_before_sql()}")
-    rendered = ", ".join(columns)
+    return ", ".join(columns)
+
+
+def range_queries(con: duckdb.DuckDBPyConnection, model: str, columns: str, ordered: bool) -> list[str]:
+    """The queries of a pass: the model read in consecutive ranges of positions, each sorted on its
+    own. The models keep no order (a join does not keep one, and sorting whole wide tables is what
+    DuckDB cannot spill within memory_limit at 10M records), but their rows stay near their place,
+    so the zonemaps skip most row groups of each range and each sort is small. A view is read the
+    same way: DuckDB pushes the range down to the table its position comes from. The columns are
+    laid out after the sort, so the sort moves the values, not their texts laid out three times
+    over (DuckDB keeps a subquery's order through a projection)."""
+    table = quote_identifier(model)
 
     def query(where: str = "", order: str = " ORDER BY position") -> str:
-        return (f"SELECT {rendered} FROM (SELECT * FROM {table}"
+        return (f"SELECT {columns} FROM (SELECT * FROM {table}"
                 + (f" WHERE {where}" if where else "") + f"{order})")
 
-    if "position" not in available:
-        queries = [query(order="")]
-    else:
-        with duckdb_errors(model.name, ExportError):
-            first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchall()[0]
-        if isinstance(first, int) and isinstance(last, int):
-            queries = [query(f"position >= {start} AND position < {start + RANGE_POSITIONS}")
-                       for start in range(first, last + 1, RANGE_POSITIONS)]
-        else:  # no rows, or not whole numbers
-            queries = [query()]
-    return write_pass(con, items, present, queries, staging, show, progress)
+    if not ordered:
+        return [query(order="")]
+    with duckdb_errors(model, ExportError):
+        first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchall()[0]
+    if not (isinstance(first, int) and isinstance(last, int)):  # no rows, or not whole numbers
+        return [query()]
+    return [query(f"position >= {start} AND position < {start + RANGE_POSITIONS}")
+            for start in range(first, last + 1, RANGE_POSITIONS)]
 
 
 def render_sql(layout: Layout, fields: tuple[str, ...]) -> str:

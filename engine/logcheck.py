@@ -113,17 +113,7 @@ def scan(text: str) -> int:
             if pos == len(text):
                 raise Problem(pos, f"the file ends after record {count - 1} without the closing ]; "
                                    f"it was probably cut short", count - 1 or None)
-            try:
-                value, pos = decoder.raw_decode(text, pos)
-            except DuplicateKeyError as e:
-                raise fault(text, start, start, f"key \"{e}\" appears twice in record {count}", count) from None
-            except json.JSONDecodeError as e:
-                raise fault(text, start, e.pos, explain(e, text), count) from None
-            check_strings(text, start, pos, value, count)
-            if not isinstance(value, dict):
-                raise Problem(start, f"record {count} is {KINDS.get(type(value), 'a value')}, "
-                                     f"not an object {{...}}", count)
-            pos = skip(text, pos)
+            pos = skip(text, read_record(decoder, text, start, count))
             if text.startswith("]", pos):
                 break
             if not text.startswith(",", pos):
@@ -137,6 +127,21 @@ def scan(text: str) -> int:
         raise fault(text, pos, pos, f"unexpected text after the closing ] of the array: "
                                     f"{text[pos:pos + 20]!r}")
     return count
+
+
+def read_record(decoder: json.JSONDecoder, text: str, start: int, count: int) -> int:
+    """Decode record number count, which starts at start; returns where it ends (or raises Problem)."""
+    try:
+        value, end = decoder.raw_decode(text, start)
+    except DuplicateKeyError as e:
+        raise fault(text, start, start, f"key \"{e}\" appears twice in record {count}", count) from None
+    except json.JSONDecodeError as e:
+        raise fault(text, start, e.pos, explain(e, text), count) from None
+    check_strings(text, start, end, value, count)
+    if not isinstance(value, dict):
+        raise Problem(start, f"record {count} is {KINDS.get(type(value), 'a value')}, "
+                             f"not an object {{...}}", count)
+    return end
 
 
 class DuplicateKeyError(ValueError):

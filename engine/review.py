@@ -84,29 +84,8 @@ def import_review(project: Project, file: Path) -> ReviewImport:
     rows = read_csv(file, shown)
     with build_lock(project.database, project.show(project.database)):
         roll_forward(journal_path(project.database))  # a killed build's commit first: it moves the state too
-        known = known_feedback_ids(project)
-        decisions, result, problems = {}, ReviewImport(), []
-        for line, row in rows:
-            feedback_id = (row.get("feedback_id") or "").strip()
-            decision = (row.get("decision") or "").strip().lower()
-            corrected = (row.get("corrected_output") or "").strip() or None
-            if not decision and not corrected:
-                result.blank += 1
-                continue
-            if feedback_id not in known:
-                problems.append(f"row {line}: unknown feedback_id {feedback_id!r}")
-            elif decision not in DECISIONS:
-                problems.append(f"row {line}: decision {decision!r} is not keep or drop" +
-                                (" (a corrected output needs keep)" if corrected and not decision else ""))
-            elif feedback_id in decisions:
-                first = decisions[feedback_id][0]
-                problems.append(f"row {line}: feedback_id {feedback_id!r} again (row {first})")
-            else:
-                decisions[feedback_id] = (line, decision, corrected)
-        if problems:
-            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-            raise ReviewError(f"{shown}: {len(problems)} bad row(s), nothing imported: "
-                              + "; ".join(problems[:5]) + more + ". Fix them and import the file again")
+        result = ReviewImport()
+        decisions = read_decisions(rows, known_feedback_ids(project), shown, result)
         for _, decision, corrected in decisions.values():
             result.kept += decision == "keep"
             result.dropped += decision == "drop"
@@ -123,6 +102,34 @@ def import_review(project: Project, file: Path) -> ReviewImport:
         if decisions:
             update_state(project, change)
     return result
+
+
+def read_decisions(rows: list[tuple[int, dict[str, str]]], known: set[str], shown: str,
+                   result: ReviewImport) -> dict[str, tuple[int, str, str | None]]:
+    """feedback_id -> (row, decision, corrected output) of every decided row (blank rows counted in
+    result); a ReviewError naming every bad row when there is one."""
+    decisions: dict[str, tuple[int, str, str | None]] = {}
+    problems = []
+    for line, row in rows:
+        feedback_id = (row.get("feedback_id") or "").strip()
+        decision = (row.get("decision") or "").strip().lower()
+        corrected = (row.get("corrected_output") or "").strip() or None
+        if not decision and not corrected:
+            result.blank += 1
+        elif feedback_id not in known:
+            problems.append(f"row {line}: unknown feedback_id {feedback_id!r}")
+        elif decision not in DECISIONS:
+            problems.append(f"row {line}: decision {decision!r} is not keep or drop" +
+                            (" (a corrected output needs keep)" if corrected and not decision else ""))
+        elif feedback_id in decisions:
+            problems.append(f"row {line}: feedback_id {feedback_id!r} again (row {decisions[feedback_id][0]})")
+        else:
+            decisions[feedback_id] = (line, decision, corrected)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ReviewError(f"{shown}: {len(problems)} bad row(s), nothing imported: "
+                          + "; ".join(problems[:5]) + more + ". Fix them and import the file again")
+    return decisions
 
 
 def read_csv(file: Path, shown: str) -> list[tuple[int, dict[str, str]]]:
