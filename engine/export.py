@@ -171,8 +171,9 @@ def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, .
     if not optional:
         return item.exporter.fields
     counts = ", ".join(f"count({quote_identifier(f)})" for f in optional)
+    rows = f" WHERE {item.rows_sql()}" if item.rows_sql() else ""  # the rows this file holds
     with duckdb_errors(item.model.name, ExportError):
-        found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}").fetchall()[0]
+        found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}{rows}").fetchall()[0]
     absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
     return tuple(f for f in item.exporter.fields if f not in absent)
 

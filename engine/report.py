@@ -39,9 +39,12 @@ def summarize(result: BuildResult, show=str) -> list[str]:
                             f"{export.format})" if export.left_out else ""))
     if a and result.command == "build":
         if a.samples:
-            lines.append(f"total samples: {a.samples}, average rating: {a.average_rating:.2f}")
+            incremental = any(e.left_out for e in result.exports)
+            lines.append(f"total samples: {a.samples}" + (" (the files hold those not written before)"
+                                                          if incremental else "")
+                         + f", average rating: {a.average_rating:.2f}")
             lines += [f"  {model}: {count}" for model, count in a.samples_per_model.items()]
-        else:
+        if not any(e.rows for e in result.exports if e.format != "dataset_info"):
             lines.append("no samples matched: the files written are valid and empty")
     lines.append(f"done in {result.seconds:.2f}s; figures in {show(result.run_results)}")
     return lines

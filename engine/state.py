@@ -125,7 +125,9 @@ def upgrade_tables(con: duckdb.DuckDBPyConnection) -> None:
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
                                          ).fetchall()}
     database = con.execute("SELECT current_database()").fetchone()[0]
-    if "exported_samples" in present:
+    old = "exported_samples" in present and "format" not in {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'exported_samples'").fetchall()}
+    if old:  # (only then: the history is millions of rows at 10M records)
         con.execute(f"CREATE OR REPLACE TABLE exported_samples AS {read_table(con, database, 'exported_samples')}")
 
 

@@ -231,3 +231,26 @@ def test_the_engine_stores_what_the_files_would_compute_again(project, args, tab
     project.invoke("build", *args)
     assert {r[0] for r in project.query("select table_name from duckdb_tables() where schema_name = 'main'")} \
         == tables
+
+
+def test_every_reply_some_format_could_train_on_is_put_up_for_review(project, tmp_path):
+    """With min_rating 5, a 4 is no SFT sample but may be a KTO desirable row or a DPO chosen
+    reply: under export_unreviewed=false it needs a review, so it is in the queue; a 1 is not."""
+    project.write_log([record(1, rating=5), record(2, rating=4), record(3, rating=1)])
+    project.invoke("build", "--min-rating", "5", "--var", "export_unreviewed=false")
+    queued = [row["feedback_id"] for row in review_csv(project, tmp_path / "queue.csv")]
+    assert queued == [record(1)["id"], record(2)["id"]]
+
+
+def test_a_file_leaves_out_an_optional_key_its_own_rows_lack(project):
+    """A --new-only alpaca file holding only base samples (no system prompt) has no "system" key."""
+    project.write("data/base.json", json.dumps([{"instruction": "基础", "input": "", "output": "基础回答"}],
+                                               ensure_ascii=False))
+    project.write_log([record(1)])
+    args = ["--new-only", "--format", "alpaca", "--var", "system_prompt=你是甄嬛。",
+            "--var", "base_dataset=data/base.json"]
+    project.invoke("build", *args)
+    before = set(project.out.iterdir())
+    project.invoke("build", *args)
+    [second] = [p for p in project.out.glob("alpaca_format_samples_*.json") if p not in before]
+    assert json.loads(second.read_text(encoding="utf-8")) == [{"instruction": "基础", "input": "", "output": "基础回答"}]
