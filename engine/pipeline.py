@@ -21,6 +21,7 @@ from . import materialization
 from .accounting import Accounting, count_records
 from .clock import utc_stamp
 from .commit import Move, commit, journal_path, pause_point, roll_forward
+from .dataset_card import stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
 from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background
@@ -60,6 +61,7 @@ class BuildResult:
     build_id: str | None = None
     seconds: float = 0.0
     run_results: Path | None = None
+    warnings: list[str] = field(default_factory=list)  # said in the summary
 
 
 @dataclass
@@ -199,7 +201,7 @@ def run_data_tests(b: Build) -> None:
 
 
 def finish_exports(b: Build) -> None:
-    """Wait for the files; dataset_info.json beside them."""
+    """Wait for the files; dataset_info.json and the dataset card (README.md) beside them."""
     pause_point("models-built")
     if b.exporting is None:
         return
@@ -207,6 +209,10 @@ def finish_exports(b: Build) -> None:
     b.result.exports = b.exporting.result()
     b.result.exports += stage_dataset_info(b.result.exports, b.output_dir, b.staging,
                                            b.project.vars.get("dataset_info", "auto"), b.project.show)
+    card, why_not = stage_dataset_card(b.result.exports, b.output_dir, b.staging, b.project.vars,
+                                       {e.path: e.split for e in b.plan.files})
+    b.result.exports += card
+    b.result.warnings += [why_not] if why_not else []
     b.moves += [(b.staging / e.path.name, e.path) for e in b.result.exports]
 
 

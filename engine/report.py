@@ -6,6 +6,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from exporters import get_exporter
+
 from .build import BuildResult
 
 
@@ -32,11 +34,20 @@ def summarize(result: BuildResult, show=str) -> list[str]:
     for export in result.exports:
         if export.format == "dataset_info":
             lines.append(f"registered {export.rows} file(s) for LLaMA-Factory in {show(export.path)}")
+        elif export.format == "dataset_card":
+            lines.append(f"wrote the dataset card, {export.rows} config(s) for `datasets` and the Hub, "
+                         f"to {show(export.path)}")
         else:
             lines.append(f"wrote {export.rows} {'pairs' if export.format.startswith('dpo') else 'samples'}"
                          f" to {show(export.path)}"
                          + (f" (already_exported {export.left_out}: left out, written before as "
-                            f"{export.format})" if export.left_out else ""))
+                            f"{export.format})" if export.left_out else "")
+                         + (" (empty: valid, but `datasets` and the trainers cannot load it, so it is "
+                            "not registered)" if not export.rows else ""))
+            minimum = get_exporter(export.format).min_rows
+            if 0 < export.rows < minimum:
+                lines.append(f"warning: {show(export.path)} has {export.rows} rows; the service it is "
+                             f"for takes at least {minimum}")
     if a and result.command == "build":
         if a.samples:
             incremental = any(e.left_out for e in result.exports)
@@ -44,8 +55,9 @@ def summarize(result: BuildResult, show=str) -> list[str]:
                                                           if incremental else "")
                          + f", average rating: {a.average_rating:.2f}")
             lines += [f"  {model}: {count}" for model, count in a.samples_per_model.items()]
-        if not any(e.rows for e in result.exports if e.format != "dataset_info"):
+        if not any(e.rows for e in result.exports if e.format not in ("dataset_info", "dataset_card")):
             lines.append("no samples matched: the files written are valid and empty")
+    lines += [f"warning: {w}" for w in result.warnings]
     lines.append(f"done in {result.seconds:.2f}s; figures in {show(result.run_results)}")
     return lines
 

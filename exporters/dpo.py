@@ -42,4 +42,5 @@ OPENAI = Exporter(
     fields=OPENAI_FIELDS,
     layout=json_lines,
     help='JSON lines of {"input": {"messages"}, "preferred_output", "non_preferred_output"} (OpenAI DPO)',
+    min_rows=10,  # OpenAI's fine-tuning refuses files with fewer examples
 )

@@ -41,4 +41,4 @@ def test_a_new_step_is_a_function_and_one_line(project, monkeypatch):
     project.write_log([record(1), record(2, rating=1)])
     project.invoke("build", "--format", "jsonl", "kto")
     assert (project.root / "target/report.txt").read_text(encoding="utf-8") == (
-        "high_quality_samples.jsonl 1\nkto_samples.jsonl 2\ndataset_info.json 1\n")
+        "high_quality_samples.jsonl 1\nkto_samples.jsonl 2\ndataset_info.json 1\nREADME.md 2\n")

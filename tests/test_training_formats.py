@@ -4,6 +4,7 @@ pairs, labels and histories are known."""
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -315,9 +316,10 @@ def test_dpo_writes_three_layouts_and_each_can_be_asked_for_alone(project, tmp_p
     project.write_log(known_log())
     project.invoke("build", "--format", "dpo")
     assert sorted(p.name for p in project.out.iterdir()) == [
-        "dataset_info.json", "dpo_pairs.jsonl", "dpo_pairs_alpaca.json", "dpo_pairs_openai.jsonl"]
+        "README.md", "dataset_info.json", "dpo_pairs.jsonl", "dpo_pairs_alpaca.json", "dpo_pairs_openai.jsonl"]
     project.invoke("build", "--format", "dpo_openai", "--output-dir", str(tmp_path / "one"))
-    assert [p.name for p in (tmp_path / "one").iterdir()] == ["dpo_pairs_openai.jsonl"]  # nothing for LLaMA-Factory
+    # nothing for LLaMA-Factory; the dataset card, for `datasets` and the Hub
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["README.md", "dpo_pairs_openai.jsonl"]
 
 
 def test_unknown_format_lists_the_new_ones(project):
@@ -428,3 +430,51 @@ def test_dataset_info_leaves_out_empty_files(project):
     assert project.read_json("dpo_pairs_alpaca.json") == []
     info = project.read_json("dataset_info.json")
     assert "dpo_pairs_alpaca.json" not in info and "sharegpt_format_samples.json" in info
+
+
+# ---- the dataset card, LLaMA-Factory's KTO file, small files -------------------------------------
+
+def test_every_config_of_the_dataset_card_loads_with_datasets(project):
+    """`datasets.load_dataset(output_dir, config)` for every format and split of a full build."""
+    import datasets
+
+    project.write_log(known_log())
+    result = project.invoke("build", "--format", *ALL_FORMATS, "prompt_completion", "kto_sharegpt",
+                            "--var", "val_ratio=0.3", "--var", "dataset_license=cc-by-4.0")
+    card = (project.out / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nconfigs:\n") and 'license: "cc-by-4.0"' in card
+    configs = re.findall(r'- config_name: "(\w+)"', card)
+    assert "json" in configs and "kto_sharegpt" in configs and "wrote the dataset card" in result.stdout
+    for config in configs:
+        loaded = datasets.load_dataset(str(project.out), config)
+        assert set(loaded) <= {"train", "validation"} and "train" in loaded, config
+        assert all(rows.num_rows > 0 for rows in loaded.values()), config
+
+
+def test_a_readme_that_fbt_did_not_write_is_never_overwritten(project):
+    project.write_log(known_log())
+    project.write("data/training_samples/README.md", "# our own notes\n")
+    result = project.invoke("build", "--format", "kto")
+    assert (project.out / "README.md").read_text(encoding="utf-8") == "# our own notes\n"
+    assert "warning: README.md in the output dir was not written by fbt" in result.stdout
+
+
+def test_llamafactory_kto_file_has_messages_and_a_boolean_kto_tag(project):
+    project.write_log(known_log())
+    project.invoke("build", "--format", "kto", "kto_sharegpt", "--var", f"system_prompt={PERSONA}")
+    trl = project.read_jsonl("kto_samples.jsonl")
+    lf = project.read_json("kto_sharegpt_samples.json")
+    assert [row["messages"] for row in lf] == [row["prompt"] + row["completion"] for row in trl]
+    assert [row["kto_tag"] for row in lf] == [row["label"] for row in trl]
+    entry = project.read_json("dataset_info.json")["kto_sharegpt_samples.json"]
+    assert entry["columns"] == {"messages": "messages", "kto_tag": "kto_tag"} and entry["formatting"] == "sharegpt"
+
+
+def test_small_and_empty_files_are_said(project):
+    project.write_log([record(1, rating=5)])
+    result = project.invoke("build", "--format", "openai", "dpo_trl")
+    assert "warning: data/training_samples/openai_format_samples.jsonl has 1 rows; the service it is for " \
+           "takes at least 10" in result.stdout
+    assert "wrote 0 pairs to data/training_samples/dpo_pairs.jsonl (empty: valid, but `datasets` and the " \
+           "trainers cannot load it, so it is not registered)" in result.stdout
+    assert "dpo_trl" not in (project.out / "README.md").read_text(encoding="utf-8")

@@ -1,0 +1,76 @@
+"""The dataset card: output_dir/README.md with the YAML front matter Hugging Face reads (one config
+per format, its files by split), so that `datasets.load_dataset(output_dir, "<config>")` and the Hub
+take the folder as it is; and a short body saying what the build did.
+
+A README.md in output_dir that fbt did not write (it lacks MARK) is never overwritten."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .export import ExportResult
+
+FILENAME = "README.md"
+FORMAT = "dataset_card"
+MARK = "<!-- written by fbt: every build rewrites this card; change the vars, not this file -->"
+ORIGINAL_FORMATS = {"json", "jsonl", "alpaca"}
+SPLITS = {"train": "train", "val": "validation"}  # fbt's split names -> the Hub's
+KINDS = {"dpo": "dpo", "kto": "kto"}              # a format's prefix -> its tag (else sft)
+SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+         (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M")]
+
+
+def stage_dataset_card(results: list[ExportResult], output_dir: Path, staging: Path, vars_: dict[str, Any],
+                       split_of: dict[Path, str | None]) -> tuple[list[ExportResult], str | None]:
+    """Write README.md into staging and return its result, or ([], why not) when var dataset_card
+    says not to, no file has rows, or a README.md of someone else's is there."""
+    when = vars_.get("dataset_card", "auto")
+    files = [r for r in results if r.rows and r.format not in ("dataset_info", FORMAT)]
+    if when == "never" or when == "auto" and {r.format for r in results} <= ORIGINAL_FORMATS or not files:
+        return [], None
+    target = output_dir / FILENAME
+    if target.exists() and MARK not in target.read_text(encoding="utf-8", errors="replace"):
+        return [], f"{target.name} in the output dir was not written by fbt: the dataset card is not written"
+    text = front_matter(files, vars_, split_of) + body(files, vars_)
+    (staging / FILENAME).write_text(text, encoding="utf-8")
+    return [ExportResult(FORMAT, "", target, len(configs(files, split_of)), ())], None
+
+
+def configs(files: list[ExportResult], split_of: dict[Path, str | None]) -> dict[str, list[tuple[str, str]]]:
+    """config name (the format) -> [(split, file name), ...]."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for r in files:
+        split = split_of.get(r.path) or "train"
+        found.setdefault(r.format, []).append((SPLITS.get(split, split), r.path.name))
+    return found
+
+
+def front_matter(files: list[ExportResult], vars_: dict[str, Any], split_of: dict[Path, str | None]) -> str:
+    """The YAML block (strings written as JSON strings, which YAML reads as they are)."""
+    q = json.dumps
+    lines = ["---", "configs:"]
+    for name, parts in configs(files, split_of).items():
+        lines += [f"- config_name: {q(name)}", "  data_files:"]
+        lines += [f"  - split: {q(split)}\n    path: {q(path)}" for split, path in parts]
+    kinds = sorted({next((t for p, t in KINDS.items() if r.format.startswith(p)), "sft") for r in files})
+    lines += ["task_categories:", "- text-generation", "tags:", "- fbt"] + [f"- {k}" for k in kinds]
+    if vars_.get("dataset_license"):
+        lines.append(f"license: {q(vars_['dataset_license'])}")
+    most = max(r.rows for r in files)
+    lines += ["size_categories:", f"- {next((s for n, s in SIZES if most < n), 'n>100M')}", "---", ""]
+    return "\n".join(lines) + "\n"
+
+
+def body(files: list[ExportResult], vars_: dict[str, Any]) -> str:
+    rules = ", ".join(f"{k} {json.dumps(vars_.get(k), ensure_ascii=False)}" for k in
+                      ("min_rating", "model_name", "export_unreviewed", "val_ratio", "dedup", "redact",
+                       "with_history") if k in vars_)
+    rows = "\n".join(f"| {r.path.name} | {r.format} | {r.rows} |" for r in files)
+    return (f"{MARK}\n# Fine-tuning data built by fbt from rated chat replies\n\n"
+            f"| file | format | rows |\n|---|---|---|\n{rows}\n\n"
+            f"Rules applied: {rules}{', a system prompt' if vars_.get('system_prompt') else ''}. "
+            "Replies dropped in review, and replies of validation sessions in train files, are in no file; "
+            "sensitive content is masked when redact is on. The app's log holds only the turns users "
+            "rated, so a conversation's history is partial.\n")
