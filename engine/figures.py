@@ -11,7 +11,7 @@ from .runner import duckdb_errors
 if TYPE_CHECKING:
     import duckdb
 
-Figures = dict[str, dict[str, int]]
+Figures = dict[str, dict[str, int | float]]
 
 
 def collect_figures(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -> Figures:
@@ -23,5 +23,6 @@ def collect_figures(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered])
         with duckdb_errors(str(model.path)):
             rows = con.execute(f"SELECT topic, figure, value FROM {quote_identifier(model.name)}").fetchall()
         for topic, figure, value in rows:
-            figures.setdefault(str(topic), {})[str(figure)] = int(value or 0)
+            number = float(value or 0)
+            figures.setdefault(str(topic), {})[str(figure)] = int(number) if number.is_integer() else number
     return figures

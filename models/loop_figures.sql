@@ -43,5 +43,16 @@ figures(n, topic, figure, value) as (
     union all select 40, 'split', 'train', count(*) filter (where split = 'train') from {{ ref('training_set') }}
     union all select 41, 'split', 'val', count(*) filter (where split = 'val') from {{ ref('training_set') }}
 {%- endif %}
+{%- if 'kto' in var('formats').value | join(' ') %}
+    -- TRL's KTOTrainer wants desirable_weight * desirable / (undesirable_weight * undesirable)
+    -- between 1 and 4/3: the desirable_weight that gets there with undesirable_weight 1
+    union all select 50, 'kto', 'desirable', count(*) filter (where label) from {{ ref('kto_samples') }}
+    union all select 51, 'kto', 'undesirable', count(*) filter (where not label) from {{ ref('kto_samples') }}
+    union all select 52, 'kto', 'TRL desirable_weight', (
+        select case when d = 0 or u = 0 then null when d >= u and 3 * d <= 4 * u then 1.0
+                    else ceil(100.0 * u / d) / 100 end
+        from (select count(*) filter (where label) as d, count(*) filter (where not label) as u
+              from {{ ref('kto_samples') }}))
+{%- endif %}
 )
 select topic, figure, value from figures order by n

@@ -478,3 +478,15 @@ def test_small_and_empty_files_are_said(project):
     assert "wrote 0 pairs to data/training_samples/dpo_pairs.jsonl (empty: valid, but `datasets` and the " \
            "trainers cannot load it, so it is not registered)" in result.stdout
     assert "dpo_trl" not in (project.out / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_summary_gives_the_kto_weight_trl_asks_for(project):
+    project.write_log(known_log())
+    result = project.invoke("build", "--format", "kto")
+    labels = [row["label"] for row in project.read_jsonl("kto_samples.jsonl")]
+    desirable, undesirable = labels.count(True), labels.count(False)
+    figures = json.loads((project.root / "target/run_results.json").read_text())["figures"]["kto"]
+    assert (figures["desirable"], figures["undesirable"]) == (desirable, undesirable)
+    weight = figures["TRL desirable_weight"]
+    assert 1 <= weight * desirable / undesirable <= 4 / 3  # TRL's KTOTrainer asks for this range
+    assert f"kto: desirable {desirable}, undesirable {undesirable}, TRL desirable_weight {weight}" in result.stdout
