@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .clock import utc_stamp
 from .commit import journal_path, roll_forward, settle
 from .errors import DatabaseError, ReviewError
 from .lock import build_lock
-from .clock import utc_stamp
 from .render import compile_models, quote_identifier
 from .roles import declared
 from .runner import connect_read_only, duckdb_errors
