@@ -45,3 +45,23 @@ json_object('role', 'assistant', 'content', {{ content }}, 'weight', 0)
 {% macro system_prompt() -%}
 nullif({{ strip_text(var('system_prompt')) }}, '')
 {%- endmacro %}
+
+{#- The history of each row of `rows` (a relation with feedback_id, session_id, timestamp and
+    position): the earlier turns of its chat session as a list of {'user', 'assistant'}, in
+    timestamp order, one row per feedback_id that has any. A turn is earlier when it has the same
+    session_id (not empty) and an earlier timestamp (ties: earlier in the log); turns without a
+    timestamp are never history, nor given any. The turns are the replies the user saw, whatever
+    their rating, except those dropped in review (in no file at all); texts are redacted. -#}
+{% macro session_history(rows) -%}
+select
+    r.feedback_id,
+    list({'user': {{ redact('h.user_input') }}, 'assistant': {{ redact('h.model_response') }}}
+         order by h.timestamp, h.position) as turns
+from {{ rows }} as r
+join {{ ref('training_candidates') }} as h
+    on h.session_id = r.session_id
+    and (h.timestamp < r.timestamp or (h.timestamp = r.timestamp and h.position < r.position))
+where r.session_id <> '' and r.timestamp <> '' and h.timestamp <> ''
+    and coalesce(h.decision, '') <> 'drop'
+group by r.feedback_id
+{%- endmacro %}

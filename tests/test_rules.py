@@ -127,7 +127,9 @@ def test_nothing_dropped_unreviewed_or_held_for_validation_is_trained_on(reviewe
     assert chosen == ["训练-好-保留", "训练-已改"] and rejected == ["训练-差", "训练-差-花"]
     kto = [(r["completion"][0]["content"], r["label"]) for r in train["kto_samples.jsonl"]]
     assert kto == [("训练-好-保留", True), ("训练-差", False), ("训练-已改", True), ("训练-差-花", False)]
-    assert "训练-好-未审" not in everything and "训练-待改" not in everything
+    assert "训练-好-未审" not in everything
+    # (the corrected reply's original, "训练-待改", is never a target: the lists above; as history it is
+    # what the user saw, so it is the context of the later turns of its session)
     assert [(r["completion"][0]["content"], r["label"]) for r in val["kto_samples.jsonl"]] == [
         ("验证-好-保留", True), ("验证-差", False), ("验证-笑话", True)]
     info = json.loads(file_texts(project, "dataset_info.json"))
@@ -149,7 +151,7 @@ def test_pairs_are_made_within_a_split(project):
 
 def test_history_is_context_never_a_target(reviewed):
     project = reviewed
-    project.invoke("build", "--format", "openai", "prompt_completion", "sharegpt",
+    project.invoke("build", "--format", "openai", "prompt_completion", "sharegpt", "kto", "kto_sharegpt",
                    "--var", "with_history=true", "--var", "min_rating=4")
     openai = rows(project, "openai_format_samples.jsonl")
     # record 4 (kept, corrected) comes after 1, 2 and 3 in its session; 3 was dropped: no history.
@@ -163,6 +165,11 @@ def test_history_is_context_never_a_target(reviewed):
     assert [m["content"] for m in completion["prompt"]] == ["你好", "训练-好-保留", "你好", "训练-差", "你喜欢什么花？"]
     assert completion["completion"] == [{"role": "assistant", "content": "训练-已改"}]
     assert "训练-丢弃" not in file_texts(project, "sharegpt_format_samples.json")
+    # KTO rows (TRL's and LLaMA-Factory's) carry the same history before the rated reply
+    kto = {r["completion"][0]["content"]: r for r in rows(project, "kto_samples.jsonl")}
+    assert [m["content"] for m in kto["训练-已改"]["prompt"]] == ["你好", "训练-好-保留", "你好", "训练-差", "你喜欢什么花？"]
+    lf = {r["messages"][-1]["content"]: r for r in rows(project, "kto_sharegpt_samples.json")}
+    assert lf["训练-已改"]["messages"] == kto["训练-已改"]["prompt"] + kto["训练-已改"]["completion"]
 
 
 def test_new_only_remembers_per_format(project, tmp_path):
