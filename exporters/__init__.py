@@ -10,7 +10,7 @@ from .base import Exporter, safe_filename
 EXPORTERS: dict[str, Exporter] = {e.name: e for e in (json_array.EXPORTER, jsonl.EXPORTER,
                                                        alpaca.EXPORTER, sharegpt.EXPORTER,
                                                        openai.EXPORTER, prompt_completion.EXPORTER, dpo.TRL, dpo.ALPACA,
-                                                       dpo.OPENAI, kto.EXPORTER, kto.SHAREGPT)}
+                                                       dpo.OPENAI, dpo.SHAREGPT, kto.EXPORTER, kto.SHAREGPT)}
 
 # A format name that stands for several exporters: `--format dpo` writes every layout of the pairs.
 GROUPS: dict[str, tuple[str, ...]] = {"dpo": ("dpo_trl", "dpo_alpaca", "dpo_openai")}

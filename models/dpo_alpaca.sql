@@ -1,7 +1,8 @@
 {{ config(splits=split_files, unique_key='pair_id') }}
 {{ config(export=['dpo_alpaca']) }}
 -- LLaMA-Factory's ranking form (alpaca formatting, ranking: true):
--- {"instruction", "input", "chosen", "rejected", "system"}, system left out when empty.
+-- {"instruction", "input", "chosen", "rejected", "system", "history"}, system left out when empty,
+-- history without with_history.
 select
     position,
     pair_id,
@@ -10,5 +11,6 @@ select
     '' as input,
     chosen,
     rejected,
-    system
+    system,
+    history
 from {{ ref('preference_pairs') }}

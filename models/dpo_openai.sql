@@ -6,7 +6,7 @@ select
     position,
     pair_id,
     split,
-    {'messages': {{ chat_messages('system', none, 'prompt') }}} as input,
+    {'messages': {{ chat_messages('system', 'earlier_turns', 'prompt') }}} as input,
     [{{ chat_message('assistant', 'chosen') }}] as preferred_output,
     [{{ chat_message('assistant', 'rejected') }}] as non_preferred_output
 from {{ ref('preference_pairs') }}

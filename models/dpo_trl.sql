@@ -6,7 +6,7 @@ select
     position,
     pair_id,
     split,
-    {{ chat_messages('system', none, 'prompt') }} as prompt,
+    {{ chat_messages('system', 'earlier_turns', 'prompt') }} as prompt,
     [{{ chat_message('assistant', 'chosen') }}] as chosen,
     [{{ chat_message('assistant', 'rejected') }}] as rejected
 from {{ ref('preference_pairs') }}

@@ -13,6 +13,9 @@
 -- and at most max_pairs_per_prompt are kept.
 -- The replies are paired within their split (var val_ratio): both replies of a pair are in training
 -- sessions, or both in validation sessions, and the pair is in that split's files.
+-- With --var with_history=true the replies are paired within their chat session (a regenerated
+-- reply and the first one), and the pair's prompt carries the session's turns before the earlier of
+-- the two (macros/chat.sql, session_history), as context: earlier_turns, and Alpaca's history.
 with replies as (
     -- only what ranking needs: the replies' texts join in once the pairs are known (a window over
     -- the whole rows would sort every reply's text)
@@ -21,7 +24,8 @@ with replies as (
         good_excluded_by is null as good, bad_excluded_by is null as bad,
         -- the replies that may be paired: the same prompt and split and, with same_model_pairs, the
         -- same model
-        split || ':' || case when {{ var('same_model_pairs') }} then model_name else '' end as pair_group
+        split || ':' || case when {{ var('same_model_pairs') }} then model_name else '' end
+            {%- if var('with_history') %} || ':' || session_id{% endif %} as pair_group
     from {{ ref('training_candidates') }}
     where good_excluded_by is null or bad_excluded_by is null
 ),
@@ -43,7 +47,9 @@ pairs as (
         c.rank, c.user_input, c.rating as chosen_rating, r.rating as rejected_rating,
         c.model_name as chosen_model, r.model_name as rejected_model,
         c.feedback_id as chosen_id, r.feedback_id as rejected_id,
-        c.position as chosen_position, r.position as rejected_position, c.split
+        c.position as chosen_position, r.position as rejected_position, c.split,
+        -- the earlier of the two replies, whose history is the pair's
+        case when c.position < r.position then c.feedback_id else r.feedback_id end as context_id
     from best_first as c
     join worst_first as r
         on r.user_input = c.user_input
@@ -52,6 +58,18 @@ pairs as (
     where c.rating - r.rating >= {{ var('min_gap') }}
         and c.rank <= {{ var('max_pairs_per_prompt') }}
 )
+{%- if var('with_history') %},
+
+contexts as (
+    select h.feedback_id, h.session_id, h.timestamp, h.position
+    from pairs as p
+    join {{ ref('training_candidates') }} as h on h.feedback_id = p.context_id
+),
+
+earlier as (
+    {{ session_history('contexts') }}
+)
+{%- endif %}
 
 select
     least(p.chosen_position, p.rejected_position) as position,
@@ -69,7 +87,17 @@ select
     p.chosen_id,
     p.rejected_id,
     p.chosen_position,
-    p.rejected_position
+    p.rejected_position,
+    {%- if var('with_history') %}
+    coalesce(e.turns, []) as earlier_turns,
+    list_transform(coalesce(e.turns, []), lambda turn: [turn.user, turn.assistant]) as history
+    {%- else %}
+    []::STRUCT("user" VARCHAR, assistant VARCHAR)[] as earlier_turns,
+    null::VARCHAR[][] as history  -- left out of the files without with_history
+    {%- endif %}
 from pairs as p
 join {{ ref('training_candidates') }} as chosen on chosen.feedback_id = p.chosen_id
 join {{ ref('training_candidates') }} as rejected on rejected.feedback_id = p.rejected_id
+{%- if var('with_history') %}
+left join earlier as e on e.feedback_id = p.context_id
+{%- endif %}

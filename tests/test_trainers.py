@@ -33,7 +33,7 @@ def offline():
 def built(project):
     """Every format of the known log, with a persona and history, split."""
     project.write_log([dict(r, id=f"{r['id']}-{i}") for i in range(3) for r in known_log()])
-    project.invoke("build", "--format", "openai", "prompt_completion", "sharegpt", "alpaca", "dpo", "kto",
+    project.invoke("build", "--format", "openai", "prompt_completion", "sharegpt", "alpaca", "dpo", "dpo_sharegpt", "kto",
                    "kto_sharegpt", "--var", f"system_prompt={PERSONA}", "--var", "with_history=true")
     return project
 

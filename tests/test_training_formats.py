@@ -90,8 +90,10 @@ EXPECTED_DATASETS = {
 WITH_SYSTEM_AND_HISTORY = {
     "alpaca_format_samples.json": ["instruction", "input", "output", "system", "history"],
     "sharegpt_format_samples.json": ["conversations", "system"],
-    "dpo_pairs_alpaca.json": ["instruction", "input", "chosen", "rejected", "system"],
+    "dpo_pairs_alpaca.json": ["instruction", "input", "chosen", "rejected", "system", "history"],
 }
+# with history, replies are paired within a session: of the known log's pairs, one is a regeneration
+PAIRS_WITH_HISTORY = {"dpo_pairs.jsonl": 1, "dpo_pairs_alpaca.json": 1, "dpo_pairs_openai.jsonl": 1}
 
 
 def load(path: Path, cache: Path):
@@ -108,6 +110,7 @@ def test_each_file_loads_in_hugging_face_datasets(project, tmp_path, monkeypatch
     for name, (columns, rows) in EXPECTED_DATASETS.items():
         if persona:
             columns = WITH_SYSTEM_AND_HISTORY.get(name, columns)
+            rows = PAIRS_WITH_HISTORY.get(name, rows)
         dataset = load(project.out / name, tmp_path / "hf-cache")
         assert (name, dataset.column_names, dataset.num_rows) == (name, columns, rows)
     kto = load(project.out / "kto_samples.jsonl", tmp_path / "hf-cache")
@@ -490,3 +493,23 @@ def test_the_summary_gives_the_kto_weight_trl_asks_for(project):
     weight = figures["TRL desirable_weight"]
     assert 1 <= weight * desirable / undesirable <= 4 / 3  # TRL's KTOTrainer asks for this range
     assert f"kto: desirable {desirable}, undesirable {undesirable}, TRL desirable_weight {weight}" in result.stdout
+
+
+def test_with_history_pairs_are_regenerations_in_a_session_with_its_history(project):
+    project.write_log([
+        turn(1, A, "10:00:00", "你好", "臣妾甄嬛。", 5),
+        turn(2, A, "10:01:00", "你喜欢什么花？", "臣妾最爱杏花。", 5),
+        turn(3, A, "10:02:00", "你喜欢什么花？", "不知道。", 1),        # regenerated, rated 1
+        turn(4, B, "11:00:00", "你喜欢什么花？", "花都好。", 1),          # another session: not paired
+    ])
+    project.invoke("build", "--format", "dpo", "dpo_sharegpt", "--var", "with_history=true")
+    [lf] = project.read_json("dpo_pairs_sharegpt.json")
+    assert lf == {"conversations": [{"from": "human", "value": "你好"}, {"from": "gpt", "value": "臣妾甄嬛。"},
+                                    {"from": "human", "value": "你喜欢什么花？"}],
+                  "chosen": {"from": "gpt", "value": "臣妾最爱杏花。"}, "rejected": {"from": "gpt", "value": "不知道。"}}
+    [trl] = project.read_jsonl("dpo_pairs.jsonl")
+    assert [m["content"] for m in trl["prompt"]] == ["你好", "臣妾甄嬛。", "你喜欢什么花？"]
+    [alpaca] = project.read_json("dpo_pairs_alpaca.json")
+    assert alpaca["history"] == [["你好", "臣妾甄嬛。"]]
+    entry = project.read_json("dataset_info.json")["dpo_pairs_sharegpt.json"]
+    assert entry["ranking"] is True and entry["columns"]["messages"] == "conversations"
