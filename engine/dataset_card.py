@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .export import ExportResult
+from .render import quote_identifier
+from .vars import sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
 
 FILENAME = "README.md"
 FORMAT = "dataset_card"
@@ -23,9 +29,11 @@ SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_
 
 
 def stage_dataset_card(results: list[ExportResult], output_dir: Path, staging: Path, vars_: dict[str, Any],
-                       split_of: dict[Path, str | None]) -> tuple[list[ExportResult], str | None]:
+                       split_of: dict[Path, str | None],
+                       languages: Callable[[], list[str]]) -> tuple[list[ExportResult], str | None]:
     """Write README.md into staging and return its result, or ([], why not) when var dataset_card
-    says not to, no file has rows, or a README.md of someone else's is there."""
+    says not to, no file has rows, or a README.md of someone else's is there. languages is asked
+    only when the card is written."""
     when = vars_.get("dataset_card", "auto")
     files = [r for r in results if r.rows and r.format not in ("dataset_info", FORMAT)]
     if when == "never" or when == "auto" and {r.format for r in results} <= ORIGINAL_FORMATS or not files:
@@ -33,7 +41,7 @@ def stage_dataset_card(results: list[ExportResult], output_dir: Path, staging: P
     target = output_dir / FILENAME
     if target.exists() and MARK not in target.read_text(encoding="utf-8", errors="replace"):
         return [], f"{target.name} in the output dir was not written by fbt: the dataset card is not written"
-    text = front_matter(files, vars_, split_of) + body(files, vars_)
+    text = front_matter(files, vars_, split_of, languages()) + body(files, vars_)
     (staging / FILENAME).write_text(text, encoding="utf-8")
     return [ExportResult(FORMAT, "", target, len(configs(files, split_of)), ())], None
 
@@ -47,7 +55,8 @@ def configs(files: list[ExportResult], split_of: dict[Path, str | None]) -> dict
     return found
 
 
-def front_matter(files: list[ExportResult], vars_: dict[str, Any], split_of: dict[Path, str | None]) -> str:
+def front_matter(files: list[ExportResult], vars_: dict[str, Any], split_of: dict[Path, str | None],
+                 languages: list[str]) -> str:
     """The YAML block (strings written as JSON strings, which YAML reads as they are)."""
     q = json.dumps
     lines = ["---", "configs:"]
@@ -56,6 +65,8 @@ def front_matter(files: list[ExportResult], vars_: dict[str, Any], split_of: dic
         lines += [f"  - split: {q(split)}\n    path: {q(path)}" for split, path in parts]
     kinds = sorted({next((t for p, t in KINDS.items() if r.format.startswith(p)), "sft") for r in files})
     lines += ["task_categories:", "- text-generation", "tags:", "- fbt"] + [f"- {k}" for k in kinds]
+    if languages:
+        lines += ["language:"] + [f"- {q(code)}" for code in languages]
     if vars_.get("dataset_license"):
         lines.append(f"license: {q(vars_['dataset_license'])}")
     most = max(r.rows for r in files)
@@ -74,3 +85,15 @@ def body(files: list[ExportResult], vars_: dict[str, Any]) -> str:
             "Replies dropped in review, and replies of validation sessions in train files, are in no file; "
             "sensitive content is masked when redact is on. The app's log holds only the turns users "
             "rated, so a conversation's history is partial.\n")
+
+
+def detect_languages(con: duckdb.DuckDBPyConnection, samples: str) -> list[str]:
+    """The card's languages, from the samples' texts: zh when one has a CJK ideograph, en when one
+    has a Latin letter (each query stops at the first sample that has one)."""
+    found = []
+    for code, pattern in (("zh", "[\\x{4e00}-\\x{9fff}]"), ("en", "[A-Za-z]")):
+        sql = (f"SELECT EXISTS (SELECT 1 FROM {quote_identifier(samples)} "
+               f"WHERE regexp_matches(instruction || ' ' || output, {sql_literal(pattern)}))")
+        if con.execute(sql).fetchone()[0]:
+            found.append(code)
+    return found

@@ -21,7 +21,7 @@ from . import materialization
 from .accounting import Accounting, count_records
 from .clock import utc_stamp
 from .commit import Move, commit, journal_path, pause_point, roll_forward
-from .dataset_card import stage_dataset_card
+from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
 from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background
@@ -32,6 +32,7 @@ from .logcheck import check_sources
 from .plan import ExportPlan, plan_exports
 from .project import Project
 from .render import Rendered, Renderer, compile_models
+from .roles import declared
 from .runner import connect_new, remove_build_files, run_model, seal
 from .state import load_state, stage_state, state_path
 
@@ -209,8 +210,9 @@ def finish_exports(b: Build) -> None:
     b.result.exports = b.exporting.result()
     b.result.exports += stage_dataset_info(b.result.exports, b.output_dir, b.staging,
                                            b.project.vars.get("dataset_info", "auto"), b.project.show)
-    card, why_not = stage_dataset_card(b.result.exports, b.output_dir, b.staging, b.project.vars,
-                                       {e.path: e.split for e in b.plan.files})
+    card, why_not = stage_dataset_card(
+        b.result.exports, b.output_dir, b.staging, b.project.vars, {e.path: e.split for e in b.plan.files},
+        lambda: b.project.vars.get("dataset_language") or detect_languages(b.con, declared(b.models, "samples")))
     b.result.exports += card
     b.result.warnings += [why_not] if why_not else []
     b.moves += [(b.staging / e.path.name, e.path) for e in b.result.exports]

@@ -443,9 +443,10 @@ def test_every_config_of_the_dataset_card_loads_with_datasets(project):
 
     project.write_log(known_log())
     result = project.invoke("build", "--format", *ALL_FORMATS, "prompt_completion", "kto_sharegpt",
-                            "--var", "val_ratio=0.3", "--var", "dataset_license=cc-by-4.0")
+                            "dpo_sharegpt", "--var", "val_ratio=0.3", "--var", "dataset_license=cc-by-4.0")
     card = (project.out / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\nconfigs:\n") and 'license: "cc-by-4.0"' in card
+    assert 'language:\n- "zh"\n' in card  # found in the samples (the known log is Chinese)
     configs = re.findall(r'- config_name: "(\w+)"', card)
     assert "json" in configs and "kto_sharegpt" in configs and "wrote the dataset card" in result.stdout
     for config in configs:
