@@ -36,7 +36,8 @@ class Accounting:
 
 def count_records(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -> Accounting:
     """The figures of a build, from the models that declare the accounting's roles (engine/roles.py)."""
-    log, rejected, valid, eligibility, samples = (quote_identifier(declared(models, r)) for r in ROLES)
+    names = {role: declared(models, role) for role in ROLES}
+    log, rejected, valid, eligibility, samples = (quote_identifier(names[role]) for role in ROLES)
     with duckdb_errors("accounting"):
         def scalar(sql: str) -> Any:
             return con.execute(sql).fetchone()[0]
@@ -44,7 +45,7 @@ def count_records(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -
         def groups(sql: str) -> dict[str, int]:
             return {str(k): int(v) for k, v in con.execute(sql).fetchall()}
 
-        per_file = "source_file" if "source_file" in columns_of(con, declared(models, "log")) else "NULL"
+        per_file = "source_file" if "source_file" in columns_of(con, names["log"]) else "NULL"
         read, last = con.execute(f"SELECT coalesce(sum(n), 0), coalesce(sum(last), 0) FROM (SELECT "
                                  f"count(*) AS n, max(position) AS last FROM {log} GROUP BY {per_file})"
                                  ).fetchone()
@@ -61,7 +62,7 @@ def count_records(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -
             samples_per_model=groups(f"SELECT model_name, count(*) FROM {samples} GROUP BY 1 ORDER BY 2 DESC, 1"),
         )
         candidates = scalar(f"SELECT count(*) FROM {eligibility}")
-    check_identity(figures, last, candidates, {r: declared(models, r) for r in ROLES})
+    check_identity(figures, last, candidates, names)
     return figures
 
 

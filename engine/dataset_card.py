@@ -7,10 +7,11 @@ A README.md in output_dir that fbt did not write (it lacks MARK) is never overwr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import dataset_info
 from .export import ExportResult
 from .render import quote_identifier
 from .vars import sql_literal
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 FILENAME = "README.md"
 FORMAT = "dataset_card"
 MARK = "<!-- written by fbt: every build rewrites this card; change the vars, not this file -->"
-ORIGINAL_FORMATS = {"json", "jsonl", "alpaca"}
 SPLITS = {"train": "train", "val": "validation"}  # fbt's split names -> the Hub's
 KINDS = {"dpo": "dpo", "kto": "kto"}              # a format's prefix -> its tag (else sft)
 SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
@@ -35,8 +35,8 @@ def stage_dataset_card(results: list[ExportResult], output_dir: Path, staging: P
     says not to, no file has rows, or a README.md of someone else's is there. languages is asked
     only when the card is written."""
     when = vars_.get("dataset_card", "auto")
-    files = [r for r in results if r.rows and r.format not in ("dataset_info", FORMAT)]
-    if when == "never" or when == "auto" and {r.format for r in results} <= ORIGINAL_FORMATS or not files:
+    files = [r for r in results if r.rows and r.format not in (dataset_info.FORMAT, FORMAT)]
+    if not dataset_info.asked_for(when, results) or not files:
         return [], None
     target = output_dir / FILENAME
     if target.exists() and MARK not in target.read_text(encoding="utf-8", errors="replace"):

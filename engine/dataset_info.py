@@ -51,7 +51,7 @@ def stage_dataset_info(results: list[ExportResult], output_dir: Path, staging: P
     when: "always", "never", or "auto": only if the build writes a format beyond the original three.
     An empty file is not registered (LLaMA-Factory cannot load it) and its old entry is dropped; the
     other entries of an existing dataset_info.json are kept."""
-    if when == "never" or when == "auto" and {r.format for r in results} <= ORIGINAL_FORMATS:
+    if not asked_for(when, results):
         return []
     readable = dataset_entries(results)
     if not readable:
@@ -64,6 +64,12 @@ def stage_dataset_info(results: list[ExportResult], output_dir: Path, staging: P
     staged = staging / FILENAME
     staged.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [ExportResult(FORMAT, "", target, len(entries), ())]
+
+
+def asked_for(when: str, results: list[ExportResult]) -> bool:
+    """Whether a file beside the exports is wanted: var `when` is "always", "never", or "auto": only
+    when the build writes a format beyond the original three."""
+    return when == "always" or when == "auto" and not {r.format for r in results} <= ORIGINAL_FORMATS
 
 
 def read_existing(path: Path, show=str) -> dict[str, Any]:

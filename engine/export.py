@@ -47,9 +47,9 @@ class ExportResult:
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
                   show=str, progress: Callable[[str], None] | None = None) -> list[ExportResult]:
-    """Write every planned file into staging; nothing outside it is touched. Each model (each split
-    is read once, its values rendered to JSON once, for all the files it feeds (each file its rows:
-    its split, and with --new-only what its format did not write before)."""
+    """Write every planned file into staging; nothing outside it is touched. Each model is read
+    once, its values rendered to JSON once, for all the files it feeds (each file its rows: its
+    split, and with --new-only what its format did not write before)."""
     try:
         staging.mkdir(parents=True)
     except OSError as e:
@@ -118,10 +118,7 @@ def file_columns(items: list[Export], present: list[tuple[str, ...]]) -> str:
     for item, fields in zip(items, present, strict=True):
         row = render_sql(item.exporter.layout(fields), fields)
         columns.append(f"CASE WHEN {item.rows_sql()} THEN {row} END" if item.rows_sql() else row)
-    for item in items:
-        if item.new_only:
-            split = f"split = {sql_literal(item.split)} AND " if item.split else ""
-            columns.append(f"{split}{item.written_before_sql()}")
+    columns += [item.left_out_sql() for item in items if item.new_only]
     return ", ".join(columns)
 
 
@@ -183,8 +180,8 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
                progress: Callable[[str], None] | None) -> list[ExportResult]:
     """Write the files from the rows of the queries, one after the other: each query returns a
     column of laid-out rows per file (NULL where the file does not hold the row), then for each
-    --new-only file a column saying which rows it left out, fetched as Arrow batches whose bytes go to the files as they
-    are (no Python object per row or value)."""
+    --new-only file a column saying which rows it left out, fetched as Arrow batches whose bytes go
+    to the files as they are (no Python object per row or value)."""
     model = items[0].model
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:

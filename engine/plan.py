@@ -33,12 +33,17 @@ class Export:
 
     def rows_sql(self) -> str:
         """The condition on the model's rows that this file holds ('' for all of them)."""
-        conditions = []
-        if self.split:
-            conditions.append(f"split = {sql_literal(self.split)}")
+        conditions = [self.split_sql()] if self.split else []
         if self.new_only:
             conditions.append(f"NOT ({self.written_before_sql()})")
         return " AND ".join(conditions)
+
+    def left_out_sql(self) -> str:
+        """The rows of this file's split that --new-only leaves out: written before in its format."""
+        return " AND ".join(([self.split_sql()] if self.split else []) + [self.written_before_sql()])
+
+    def split_sql(self) -> str:
+        return f"split = {sql_literal(self.split)}"
 
     def written_before_sql(self) -> str:
         """Whether a row was written by an earlier build in this format (the export history)."""

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 SCHEMA = "state"
 # A state file from before the history was kept per format (exported_samples had feedback_id, no
-# format): its history is taken as the original script's three formats', which every build wrote.
+# format) does not say which formats wrote a sample: its history is taken as the original script's
+# three formats', which every build of that time wrote by default.
 UNKNOWN_FORMATS = ("json", "jsonl", "alpaca")
 TABLES = {
     # One row per format and row a build has written in that format (the newest build that did): the
@@ -71,13 +72,18 @@ def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterabl
             con.execute("DETACH fbt_state_file")
 
 
+def old_history(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    """Does the database hold an export history without formats (the layout before them)?"""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = 'exported_samples'",
+        [database]).fetchall()}
+    return bool(columns) and "format" not in columns
+
+
 def read_table(con: duckdb.DuckDBPyConnection, database: str, name: str) -> str:
     """A SELECT of a state table in the current layout, from a state file of any version."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?",
-        [database, name]).fetchall()}
     table = f"{quote_identifier(database)}.{quote_identifier(name)}"
-    if name == "exported_samples" and "format" not in columns:
+    if name == "exported_samples" and old_history(con, database):
         return (f"SELECT unnest({sql_literal(list(UNKNOWN_FORMATS))}) AS format, feedback_id AS sample_id, "
                 f"build_id, exported_at FROM {table}")
     return f"SELECT * FROM {table}"
@@ -122,12 +128,8 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
 
 def upgrade_tables(con: duckdb.DuckDBPyConnection) -> None:
     """A state file from an earlier version of fbt, in the current layout (see read_table)."""
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
-                                         ).fetchall()}
     database = con.execute("SELECT current_database()").fetchone()[0]
-    old = "exported_samples" in present and "format" not in {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'exported_samples'").fetchall()}
-    if old:  # (only then: the history is millions of rows at 10M records)
+    if old_history(con, database):  # (only then: the history is millions of rows at 10M records)
         con.execute(f"CREATE OR REPLACE TABLE exported_samples AS {read_table(con, database, 'exported_samples')}")
 
 
