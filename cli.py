@@ -78,11 +78,13 @@ SHORTHANDS = {"min_rating": "--min-rating", "model_name": "--model-name",
               "feedback_file": "--feedback-file", "output_dir": "--output-dir"}
 
 
-LOOP_FLAGS = {"new_only": "--new-only", "full_refresh": "--full-refresh"}
+LOOP_FLAGS = {"new_only": "--new-only", "full_refresh": "--full-refresh", "allow_shrink": "--allow-shrink"}
 
 
 def loop_flags(command):
-    """--new-only and --full-refresh, shorthands for the vars new_only=true and full_refresh=true."""
+    """--new-only, --full-refresh and --allow-shrink, shorthands for the vars set true."""
+    command = click.option("--allow-shrink", "allow_shrink", is_flag=True,
+                           help="Build even from a log with fewer records than the last build read")(command)
     command = click.option("--full-refresh", "full_refresh", is_flag=True,
                            help="Forget which samples earlier builds exported")(command)
     return click.option("--new-only", "new_only", is_flag=True,

@@ -11,13 +11,52 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
-from .errors import ExportError, LockError
+from .errors import CommitError, LockError
 from .lock import build_lock
 
 Move = tuple[Path, Path]
+ROOM = 1 << 20  # bytes the journal and the folders' entries may need, beyond the files copied
+
+
+def prepare_moves(moves: list[Move], show) -> list[Move]:
+    """Each move checked before the commit point, so that none can fail after it: its place is not a
+    folder and can be written; an output that is a symlink is written through to the file it
+    points to (a move onto the target; from a copy beside the target when that is on another
+    disk, checked for room first). CommitError, naming the place and the fix, when one cannot be."""
+    prepared = []
+    for src, dst in moves:
+        place = Path(os.path.realpath(dst)) if dst.is_symlink() else dst
+        via = f" (the symlink {show(dst)} points to it)" if place != dst else ""
+        if place.is_dir():
+            raise CommitError(f"{show(place)}: is a folder, where the build writes a file{via}; "
+                              f"remove or rename it and build again (nothing changed)")
+        if not place.parent.is_dir():
+            raise CommitError(f"{show(place.parent)}: no such folder{via}; create it, or point the "
+                              f"symlink elsewhere, and build again (nothing changed)")
+        if not os.access(place.parent, os.W_OK | os.X_OK):
+            raise CommitError(f"{show(place.parent)}: this user cannot write in it{via}; make it "
+                              f"writable or choose another folder, and build again (nothing changed)")
+        if place != dst and os.stat(src).st_dev != os.stat(place.parent).st_dev:
+            src = copy_beside(src, place, show)
+        prepared.append((src, place))
+    return prepared
+
+
+def copy_beside(src: Path, place: Path, show) -> Path:
+    """A copy of src in place's folder (another disk than src's), ready to be renamed over place."""
+    copy = place.with_name(f".{place.name}.fbt-{os.getpid()}.tmp")
+    for stale in place.parent.glob(f".{place.name}.fbt-*.tmp"):  # a killed build's (under the lock)
+        stale.unlink()
+    free = shutil.disk_usage(place.parent).free
+    if free < src.stat().st_size + ROOM:
+        raise CommitError(f"{show(place.parent)}: {free:,} bytes free, {src.stat().st_size:,} needed to "
+                          f"write {place.name}; free some space and build again (nothing changed)")
+    shutil.copyfile(src, copy)
+    return copy
 
 
 def journal_path(database: Path) -> Path:
@@ -45,15 +84,20 @@ def roll_forward(journal: Path) -> bool:
         return False
     try:
         moves = [(Path(s), Path(d)) for s, d in json.loads(journal.read_text(encoding="utf-8"))["moves"]]
-        for number, (src, dst) in enumerate(moves, 1):
-            pause_point(f"move-{number}")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CommitError(f"{journal}: the commit journal of a stopped build is damaged ({e}); delete "
+                          f"it and build again: the build makes every file anew") from e
+    for number, (src, dst) in enumerate(moves, 1):
+        pause_point(f"move-{number}")
+        try:
             if src.exists():  # else this move was made before the build was stopped
                 os.replace(src, dst)
-        for folder in {dst.parent for _, dst in moves}:
-            sync_folder(folder)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ExportError(f"{journal}: a finished build's files could not all be moved into place "
-                          f"({e}); fix the cause and run any fbt command to complete it") from e
+        except OSError as e:
+            raise CommitError(f"{dst}: a finished build's file could not be moved into place "
+                              f"({e.strerror}); fix that and run any fbt command to complete the "
+                              f"build") from e
+    for folder in {dst.parent for _, dst in moves}:
+        sync_folder(folder)
     journal.unlink()
     return True
 

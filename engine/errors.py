@@ -33,6 +33,14 @@ class SourceError(EngineError):
     "The feedback log is missing, empty or not a JSON array of records"
 
 
+class LogChangedError(SourceError):
+    "A log the build read was rewritten while it was being read"
+
+
+class LogShrankError(SourceError):
+    "The log holds fewer records than the last build read from it"
+
+
 class ModelRunError(EngineError):
     "DuckDB rejected a model's compiled SQL"
 
@@ -47,6 +55,10 @@ class AccountingError(EngineError):
 
 class ExportError(EngineError):
     "Rows could not be shaped into the requested format or written"
+
+
+class CommitError(EngineError):
+    "A build's files cannot be put in place (a folder in the way, no room, no permission, a damaged journal)"
 
 
 class LockError(EngineError):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import codecs
 import glob
 import json
+import os
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SourceError
+from .errors import LogChangedError, SourceError
 
 if TYPE_CHECKING:
     from .project import Project
@@ -213,14 +215,17 @@ def check_strings(text: str, start: int, stop: int, value: Any, record: int) -> 
                           f"character", record)
 
 
-def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Path]:
-    """The files the models read, each present and not empty (a glob: each file it matches)."""
-    paths = {}
+def check_sources(project: Project, models: dict[str, Rendered]) -> tuple[dict[str, Path],
+                                                                         dict[Path, Fingerprint]]:
+    """The files the models read, each present and not empty (a glob: each file it matches; a path
+    that names a file is that file, even with [ ] in its name), and their fingerprints, taken
+    before they are checked, for check_unchanged once the build has read them."""
+    paths, prints = {}, {}
     for name in sorted({s for m in models.values() for s in m.sources}):
         path = project.path(project.vars[project.sources[name]])
         flag = "--" + project.sources[name].replace("_", "-")
         files = [path]
-        if glob.has_magic(str(path)):
+        if glob.has_magic(str(path)) and not path.is_file():
             files = sorted(Path(p) for p in glob.glob(str(path)))
             if not files:
                 raise SourceError(f"{path}: no file matches (source '{name}'); pass the logs' path with "
@@ -229,9 +234,41 @@ def check_sources(project: Project, models: dict[str, Rendered]) -> dict[str, Pa
             if not file.is_file():
                 raise SourceError(f"{file}: no such file (source '{name}'); pass the log's path with "
                                   f"{flag} PATH")
+            prints[file] = fingerprint(file)
             check_whole(file)
             paths[name if i == 0 else f"{name}:{i}"] = file
-    return paths
+    return paths, prints
+
+
+Fingerprint = tuple[int, int, int, int, int]
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """What changes when a file is rewritten, in place or replaced: device, inode, size, mtime, ctime."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def check_unchanged(before: dict[Path, Fingerprint]) -> None:
+    """Each file as it was when the build began to read it; else LogChangedError, saying what changed."""
+    change = find_change(before)
+    if change:
+        raise LogChangedError(change)
+
+
+def find_change(before: dict[Path, Fingerprint]) -> str | None:
+    """'<file>: changed while the build read it (how, when)' for the first file that changed, else None."""
+    for path, then in before.items():
+        try:
+            now = fingerprint(path)
+        except OSError:
+            return f"{path}: removed while the build read it"
+        if now != then:
+            what = ("replaced by another file" if now[:2] != then[:2] else
+                    f"{then[2]:,} bytes, then {now[2]:,}" if now[2] != then[2] else "rewritten in place")
+            stamp = time.strftime("%H:%M:%S", time.localtime(now[3] / 1e9))
+            return f"{path}: changed while the build read it ({what}, at {stamp})"
+    return None
 
 
 def check_whole(path: Path) -> None:

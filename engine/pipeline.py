@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import materialization
 from .accounting import Accounting, count_records
 from .clock import utc_stamp
-from .commit import Move, commit, journal_path, pause_point, roll_forward
+from .commit import Move, commit, journal_path, pause_point, prepare_moves, roll_forward
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
@@ -28,13 +28,14 @@ from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_s
 from .figures import Figures, collect_figures
 from .graph import upstream
 from .lock import build_lock
-from .logcheck import check_sources
+from .errors import EngineError, LogChangedError, LogShrankError
+from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
 from .project import Project
 from .render import Rendered, Renderer, compile_models
 from .roles import declared
 from .runner import connect_new, remove_build_files, run_model, seal
-from .state import load_state, stage_state, state_path
+from .state import last_read, load_state, stage_state, state_path
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,12 +83,14 @@ class Build:
     models: dict[str, Rendered] = field(default_factory=dict)
     plan: ExportPlan = field(default_factory=lambda: ExportPlan([]))
     sources: dict[str, Path] = field(default_factory=dict)
+    fingerprints: dict[Path, Fingerprint] = field(default_factory=dict)  # the logs as the build found them
     con: duckdb.DuckDBPyConnection | None = None
     kinds: dict[str, str] = field(default_factory=dict)   # model -> 'table' or 'view'
     read_by_files: set[str] = field(default_factory=set)  # the models the files read, built first
     exporting: Future | None = None                     # the files being written (start_exports)
     export_stack: ExitStack = field(default_factory=ExitStack)
     moves: list[Move] = field(default_factory=list)       # staged file -> its place, for the commit
+    copies: list[Path] = field(default_factory=list)      # staged files copied to another disk (check_targets)
 
     @property
     def database(self) -> Path:
@@ -118,11 +121,28 @@ class Build:
 
 def execute(project: Project, command: str, test: bool, formats: list[str],
             progress: Progress | None) -> BuildResult:
-    """Run the build's steps in order; whatever happens, clean up."""
-    with Build(project, command, formats, test, progress or quiet, BuildResult(command, project.database)) as b:
-        for step in STEPS:
-            step(b)
-    return b.result
+    """Run the build's steps in order; whatever happens, clean up. A build that fails or finds that
+    a log was rewritten while it read it, and the log did change, is made again, once."""
+    progress = progress or quiet
+    warnings: list[str] = []
+    for attempt in (1, 2):
+        b = Build(project, command, formats, test, progress, BuildResult(command, project.database))
+        b.result.warnings += warnings
+        try:
+            with b:
+                for step in STEPS:
+                    step(b)
+            return b.result
+        except EngineError as e:
+            change = find_change(b.fingerprints)
+            if change is None:
+                raise
+            if attempt == 2:
+                raise LogChangedError(f"{change}, twice; nothing changed. Build again when the app is "
+                                      f"not rewriting the log") from e
+            warnings.append(f"{change}; read it again")
+            progress(warnings[-1])
+    raise AssertionError("unreachable")
 
 
 def quiet(_: str) -> None:
@@ -153,8 +173,9 @@ def plan_files(b: Build) -> None:
 
 
 def check_logs(b: Build) -> None:
-    """Every log the models read is there and whole."""
-    b.sources = check_sources(b.project, b.models)
+    """Every log the models read is there and whole (and how it was, to know if it changes)."""
+    b.sources, b.fingerprints = check_sources(b.project, b.models)
+    pause_point("logs-checked")
 
 
 def open_database(b: Build) -> None:
@@ -192,6 +213,18 @@ def check_accounting(b: Build) -> None:
     b.result.figures = collect_figures(b.con, b.models)
 
 
+def check_log_grew(b: Build) -> None:
+    """A log holds at least the records the last build read from it (logs only grow), unless
+    allow_shrink: a log cut short or emptied under the build never replaces the files."""
+    before = last_read(b.con, log_name(b))
+    read = b.result.accounting.read if b.result.accounting else 0
+    if before and read < before[0] and not b.project.vars.get("allow_shrink"):
+        raise LogShrankError(
+            f"{log_name(b)}: {read:,} records, fewer than the {before[0]:,} the last build read "
+            f"(build {before[1]}); nothing changed, the earlier files are kept. If the log was cut "
+            f"on purpose, build again with --allow-shrink")
+
+
 def run_data_tests(b: Build) -> None:
     """The data tests of the models the files read (all, when no file is written); any failure stops."""
     if not b.test:
@@ -199,6 +232,11 @@ def run_data_tests(b: Build) -> None:
     tested = {n: m for n, m in b.models.items() if n in b.read_by_files or not b.plan.files}
     b.result.tests = require_passing(run_tests(b.con, collect_tests(b.renderer, tested), b.progress))
     b.result.tests_left = len(collect_tests(b.renderer, b.models)) - len(b.result.tests)
+
+
+def check_logs_unchanged(b: Build) -> None:
+    """Every log the same file, size and time as when the build began to read it (else it is read again)."""
+    check_unchanged(b.fingerprints)
 
 
 def finish_exports(b: Build) -> None:
@@ -230,7 +268,9 @@ def stage_history(b: Build) -> None:
         return
     written = [(e.format, e.model, b.models[e.model].config["unique_key"]) for e in b.result.exports
                if e.model in b.models and b.models[e.model].config.get("unique_key")]
-    staged = stage_state(b.project, b.building, written, b.result.build_id or utc_stamp(), full_refresh)
+    read = b.result.accounting.read if b.result.accounting else None
+    staged = stage_state(b.project, b.building, written, b.result.build_id or utc_stamp(), full_refresh,
+                         {log_name(b): read} if read is not None else {})
     b.moves.append((staged, state_path(b.project)))
 
 
@@ -243,14 +283,23 @@ def stage_run_results(b: Build) -> None:
     pause_point("staged")
 
 
+def check_targets(b: Build) -> None:
+    """Every move checked before the commit point: no folder in a file's place, each place writable,
+    a symlinked output written through to its target."""
+    planned = b.moves + [(b.building, b.database)]
+    b.moves = prepare_moves(planned, b.project.show)
+    b.copies = [src for (src, _), (planned_src, _) in zip(b.moves, planned) if src != planned_src]
+
+
 def commit_build(b: Build) -> None:
     """The journal of every move written (the commit point), then the moves, the database last."""
-    commit(journal_path(b.database), b.moves + [(b.building, b.database)])
+    commit(journal_path(b.database), b.moves)
 
 
 STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, build_models_the_files_read,
-         start_exports, build_other_models, check_accounting, run_data_tests, finish_exports, seal_database,
-         stage_history, stage_run_results, commit_build)
+         start_exports, build_other_models, check_accounting, run_data_tests, finish_exports,
+         check_logs_unchanged, check_log_grew, seal_database, stage_history, stage_run_results, check_targets,
+         commit_build)
 
 
 # ---- what the steps share --------------------------------------------------------------------------
@@ -265,11 +314,18 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
         return
     remove_build_files(b.building)
     updating = state_path(b.project).with_name(f".{state_path(b.project).name}.updating")
-    for leftover in (b.run_results, updating):
+    for leftover in (b.run_results, updating, *b.copies):
         leftover.unlink(missing_ok=True)
     discard_staging(b.staging)
     if made_output_dir and b.output_dir.is_dir() and not any(b.output_dir.iterdir()):
         b.output_dir.rmdir()
+
+
+def log_name(b: Build) -> str:
+    """The log, as the files the log model reads are named (the key of its figures in the state)."""
+    log = b.models[declared(b.models, "log")]
+    return " + ".join(sorted(b.project.show(b.project.path(b.project.vars[b.project.sources[s]]))
+                             for s in log.sources))
 
 
 def run_models(b: Build, names: list[str]) -> list[ModelResult]:

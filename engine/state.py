@@ -38,6 +38,10 @@ TABLES = {
     # One row per reviewed sample: keep or drop, and the reviewer's corrected reply, if any.
     "review_decisions": "feedback_id VARCHAR PRIMARY KEY, decision VARCHAR NOT NULL, "
                         "corrected_output VARCHAR, decided_at TIMESTAMP NOT NULL, source VARCHAR",
+    # One row per log: how many records the last build that wrote files read from it (logs only
+    # grow: a build that reads fewer stops, unless allow_shrink).
+    "log_reads": "log VARCHAR PRIMARY KEY, records BIGINT NOT NULL, build_id VARCHAR NOT NULL, "
+                 "read_at TIMESTAMP NOT NULL",
 }
 
 
@@ -133,15 +137,23 @@ def upgrade_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TABLE exported_samples AS {read_table(con, database, 'exported_samples')}")
 
 
+def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | None:
+    """(records, build_id) the last build that wrote files read from log, from the build's copy of the state."""
+    return con.execute(f"SELECT records, build_id FROM {SCHEMA}.log_reads WHERE log = ?", [log]).fetchone()
+
+
 def stage_state(project: Project, database: Path, written: Iterable[tuple[str, str, str]], build_id: str,
-                forget_history: bool) -> Path:
+                forget_history: bool, reads: dict[str, int]) -> Path:
     """The state with every row this build wrote remembered, per format: written holds (format,
     model, unique_key column), read from the build's sealed database (every row of the model: a
-    --new-only file left out only rows its format had written before). A copy, for the build's
-    commit to move into place; with forget_history (--full-refresh) the earlier history is dropped."""
+    --new-only file left out only rows its format had written before), and reads the records read
+    from each log. A copy, for the build's commit to move into place; with forget_history
+    (--full-refresh) the earlier history is dropped."""
     wanted = sorted(set(written))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
+        con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, now()::TIMESTAMP)",
+                        [(log, records, build_id) for log, records in reads.items()])
         con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
         try:
             ids = " UNION ALL ".join(

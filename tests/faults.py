@@ -68,7 +68,7 @@ def state(project: Project) -> dict:
     import duckdb
 
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(project.out.iterdir()) if not p.name.startswith(".")} \
+             for p in sorted(project.out.iterdir()) if not p.name.startswith(".") and p.is_file()} \
         if project.out.exists() else {}
     run_results = project.root / "target" / "run_results.json"
     accounting = json.loads(run_results.read_text())["accounting"] if run_results.exists() else None
