@@ -18,10 +18,11 @@ from exporters import FORMAT_NAMES
 class Cli(click.Group):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with engine.failures_in_one_line():  # Ctrl-C, SIGTERM, a full disk: EngineErrors too
+                return super().invoke(ctx)
         except engine.EngineError as e:
             error = click.ClickException(str(e))
-            error.exit_code = e.exit_code  # 2 for misuse of the command line, 1 for any other failure
+            error.exit_code = e.exit_code  # 2 for misuse, 130/143 when interrupted, 1 for any other failure
             raise error from e
 
 

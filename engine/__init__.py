@@ -3,7 +3,8 @@
 The dbt-shaped core, which knows no model by name: project (pyproject.toml, models/, macros/),
 vars, render (Jinja, ref/var/config), graph (build order), materialization (table or view),
 runner (DuckDB), datatest, plan (which model feeds which file), export (the writers), commit
-(all or nothing), lock, pipeline (a build's steps, in order) and build (the commands).
+(all or nothing), lock, interrupts (signals and file system errors in one line), pipeline (a
+build's steps, in order) and build (the commands).
 fbt's own steps, found through the roles the models declare (roles): logcheck (the log is whole,
 or why not), accounting (every record accounted for), figures (the summary's), state (review
 decisions and export history), review (the CSV round trip), dataset_info (LLaMA-Factory's register)
@@ -11,10 +12,11 @@ and report (the summary as text). clock makes the time stamps."""
 
 from .build import BuildResult, build, compile_models, run, run_query, test
 from .errors import EngineError, UsageError
+from .interrupts import failures_in_one_line
 from .project import Project, load_project
 from .review import ReviewExport, ReviewImport, export_review, import_review
 from .vars import GivenVar
 
 __all__ = ["BuildResult", "EngineError", "GivenVar", "Project", "ReviewExport", "ReviewImport",
-           "UsageError", "build", "compile_models", "export_review", "import_review", "load_project",
-           "run", "run_query", "test"]
+           "UsageError", "build", "compile_models", "export_review", "failures_in_one_line", "import_review",
+           "load_project", "run", "run_query", "test"]

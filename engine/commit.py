@@ -16,6 +16,7 @@ import signal
 from pathlib import Path
 
 from .errors import CommitError, LockError
+from .interrupts import uninterrupted
 from .lock import build_lock
 
 Move = tuple[Path, Path]
@@ -66,14 +67,19 @@ def journal_path(database: Path) -> Path:
 def commit(journal: Path, moves: list[Move]) -> None:
     """Write the journal (the commit point), then make every move it lists."""
     partial = journal.with_name(journal.name + ".tmp")
-    with partial.open("w", encoding="utf-8") as f:
-        json.dump({"moves": [[str(src), str(dst)] for src, dst in moves]}, f, ensure_ascii=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(partial, journal)
-    sync_folder(journal.parent)
-    pause_point("journal-written")
-    roll_forward(journal)
+    try:
+        with partial.open("w", encoding="utf-8") as f:
+            json.dump({"moves": [[str(src), str(dst)] for src, dst in moves]}, f, ensure_ascii=False)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:  # e.g. the disk is full: the build has not committed
+        partial.unlink(missing_ok=True)
+        raise
+    with uninterrupted():  # committed: Ctrl-C now waits for the moves
+        os.replace(partial, journal)
+        sync_folder(journal.parent)
+        pause_point("journal-written")
+        roll_forward(journal)
 
 
 def roll_forward(journal: Path) -> bool:

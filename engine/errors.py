@@ -71,3 +71,11 @@ class DatabaseError(EngineError):
 
 class ReviewError(EngineError):
     "A review CSV cannot be read or has bad rows; nothing was imported"
+
+
+class FileSystemError(EngineError):
+    "A file could not be written or read: no space, no permission, a folder in the way"
+
+
+class InterruptError(EngineError):
+    "Ctrl-C or SIGTERM stopped the command (exit 130 or 143); it cleaned up on its way out"

@@ -15,6 +15,9 @@ def build_lock(database: Path, shown: str) -> Iterator[None]:
     """Hold <database>.lock for the whole build; a second build stops at once, naming the first."""
     path = database.with_name(database.name + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise LockError(f"{shown}.lock: is a folder, where fbt keeps its build lock (a file); remove it "
+                        f"(when no fbt command is running) and run again")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not try_lock(fd):

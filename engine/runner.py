@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DatabaseError, EngineError, ModelRunError, SourceError
+from .interrupts import fix_for
 from .logcheck import describe
 from .render import Rendered, quote_identifier
 from .vars import sql_literal
@@ -39,7 +40,7 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
                 raise SourceError(describe(path, message)) from e
         if isinstance(e, UnicodeDecodeError):
             raise
-        raise error(f"{where}: {message}") from e
+        raise error(f"{where}: {message}{fix_for(message)}") from e
 
 
 def connect_new(path: Path, settings: dict[str, Any]) -> duckdb.DuckDBPyConnection:
@@ -51,7 +52,9 @@ def connect_new(path: Path, settings: dict[str, Any]) -> duckdb.DuckDBPyConnecti
 
     remove_build_files(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return configure(duckdb.connect(str(path)), settings, path)
+    with duckdb_errors("the new database", DatabaseError):
+        con = duckdb.connect(str(path))
+    return configure(con, settings, path)
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: dict[str, Any],
@@ -88,7 +91,8 @@ def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
 def seal(built: duckdb.DuckDBPyConnection) -> None:
     """Finish the new database file: everything checkpointed into it (no .wal beside it), closed,
     ready to be moved over the old one whole (engine/commit.py)."""
-    built.execute("CHECKPOINT")
+    with duckdb_errors("the new database", DatabaseError):  # e.g. the disk is full
+        built.execute("CHECKPOINT")
     built.close()
 
 

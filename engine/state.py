@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DatabaseError
+from .interrupts import uninterrupted
 from .render import quote_identifier
 from .runner import configure, duckdb_errors, spill_directory
 from .vars import sql_literal
@@ -95,7 +96,9 @@ def read_table(con: duckdb.DuckDBPyConnection, database: str, name: str) -> str:
 
 def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
     """Apply change to a copy of the state file, then swap the copy in (call under the build lock)."""
-    os.replace(prepare_state(project, change), state_path(project))
+    updated = prepare_state(project, change)
+    with uninterrupted():  # swapped in: the command ends as it would have
+        os.replace(updated, state_path(project))
 
 
 def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
@@ -108,9 +111,9 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
         stale.unlink(missing_ok=True)
     shutil.rmtree(spill_directory(updating), ignore_errors=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_file():
-        shutil.copyfile(path, updating)
     try:
+        if path.is_file():
+            shutil.copyfile(path, updating)
         with duckdb_errors(project.show(path), DatabaseError):
             # with the build's memory_limit: at 10M, the export history alone is 7M ids
             con = configure(duckdb.connect(str(updating)), project.settings.get("duckdb", {}), updating)
