@@ -45,6 +45,10 @@ class ModelRunError(EngineError):
     "DuckDB rejected a model's compiled SQL"
 
 
+class RecordTooLargeError(ModelRunError):
+    "A record of a file is larger than the model's reader takes (DuckDB's maximum_object_size)"
+
+
 class DataTestError(EngineError):
     "A data test found failing rows; nothing was exported"
 

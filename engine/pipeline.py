@@ -28,13 +28,13 @@ from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_s
 from .figures import Figures, collect_figures
 from .graph import upstream
 from .lock import build_lock
-from .errors import EngineError, LogChangedError, LogShrankError
+from .errors import EngineError, LogChangedError, LogShrankError, RecordTooLargeError
 from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
 from .project import Project
 from .render import Rendered, Renderer, compile_models
 from .roles import declared
-from .runner import connect_new, remove_build_files, run_model, seal
+from .runner import connect_new, make_room, remove_build_files, run_model, seal
 from .state import last_read, load_state, stage_state, state_path
 
 if TYPE_CHECKING:
@@ -334,10 +334,28 @@ def run_models(b: Build, names: list[str]) -> list[ModelResult]:
     for name in names:
         b.progress(f"model {name} ...")
         started = time.perf_counter()
-        model = b.models[name]
-        rows = run_model(b.con, model, b.kinds[name], b.project.show(model.path), b.sources)
+        rows = run_with_room(b, name)
         results.append(ModelResult(name, rows, time.perf_counter() - started))
     return results
+
+
+def run_with_room(b: Build, name: str) -> int | None:
+    """Run a model; when a record is larger than its reader takes, render it again with more room
+    (up to the largest file it reads) and run it again."""
+    while True:
+        model = b.models[name]
+        try:
+            return run_model(b.con, model, b.kinds[name], b.project.show(model.path), b.sources)
+        except RecordTooLargeError:
+            largest = max((p.stat().st_size + 1 for p in b.sources.values()), default=0)
+            limits = b.renderer.limits if b.renderer else None
+            room = limits.record_bytes if limits else 0
+            if limits is None or not limits.grow(largest):
+                raise
+            b.progress(f"model {name}: a record over {room:,} bytes; reading again with room for "
+                       f"{limits.record_bytes:,}")
+            make_room(b.con, limits.record_bytes)
+            b.models[name] = b.renderer.render(b.project.models[name])
 
 
 def write_run_results(project: Project, result: BuildResult, path: Path) -> None:

@@ -65,6 +65,22 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@dataclass
+class ReadLimits:
+    """What the models' readers may take (macros/inputs.sql, largest_record): the engine raises it
+    when a record is larger (engine/pipeline.py, run_models)."""
+
+    record_bytes: int = 16 * 1024 * 1024  # DuckDB's default maximum_object_size
+    most: int = 2**32 - 1                 # the most DuckDB takes
+
+    def grow(self, cap: int) -> bool:
+        """Eight times the room, at most cap (a record is never larger than its file); False when
+        there is no more to give."""
+        larger = min(self.record_bytes * 8, max(cap, self.record_bytes), self.most)
+        grown, self.record_bytes = larger > self.record_bytes, larger
+        return grown
+
+
 class Renderer:
     """One Jinja environment per project; the macros are compiled once, into one module, so that a
     macro may call a macro of another file."""
@@ -72,13 +88,15 @@ class Renderer:
     def __init__(self, project: Project):
         self.project = project
         self.current: Rendered | None = None
+        self.limits = ReadLimits()
         self.env = jinja2.Environment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
         )
         self.env.filters["literal"] = sql_literal
         self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
-                                literal=sql_literal, quote_identifier=quote_identifier)
+                                literal=sql_literal, quote_identifier=quote_identifier,
+                                read_limits=self.limits)
         self._macro_files = self.project.macros
         macros = self._compile(MACROS, "__macros__")
         module = macros.make_module()

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatabaseError, EngineError, ModelRunError, SourceError
+from .errors import DatabaseError, EngineError, ModelRunError, RecordTooLargeError, SourceError
 from .interrupts import fix_for
 from .logcheck import describe
 from .render import Rendered, quote_identifier
@@ -35,6 +35,8 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
         # DuckDB quotes bytes of a bad log in its message; when they are not UTF-8, its Python
         # client raises UnicodeDecodeError instead: that too is the log's fault, when there is one.
         message = first_line(e)
+        if "maximum_object_size" in message:  # the engine reads it again with more room
+            raise RecordTooLargeError(f"{where}: {message}") from e
         for path in (sources or {}).values():
             if str(path) in message or isinstance(e, UnicodeDecodeError) and len(sources or {}) == 1:
                 raise SourceError(describe(path, message)) from e
@@ -113,6 +115,22 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, kind: str, where:
         return None
     with duckdb_errors(where):
         return int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+
+
+UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+         "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def make_room(con: duckdb.DuckDBPyConnection, record_bytes: int) -> None:
+    """Raise memory_limit (never lower it) so that DuckDB's JSON reader can take a record of
+    record_bytes: measured with DuckDB 2.0, it asks for 2 GiB and several times the record at
+    once (a 210 MB reply: 486 MB resident, but refused under a 2.2 GB limit)."""
+    value = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()[0]
+    number, _, unit = value.partition(" ")
+    current = float(number) * UNITS.get(unit.upper() or "B", 1)
+    needed = 2**31 + 16 * record_bytes
+    if needed > current:
+        con.execute(f"SET memory_limit = '{needed}B'")
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

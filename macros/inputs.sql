@@ -8,3 +8,10 @@
 {%- else -%}'auto'
 {%- endif -%}
 {%- endmacro %}
+
+{#- The largest record read_json takes, in bytes: DuckDB's default (16 MiB) at first. A log holding a
+    larger record (a 200 MB reply) is read again with room for it: the engine raises the limit, up
+    to the file's size, and builds the model again, so texts of any length build. -#}
+{% macro largest_record() -%}
+{{ read_limits.record_bytes }}
+{%- endmacro %}

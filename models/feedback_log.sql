@@ -17,6 +17,7 @@ with raw as (
         format = {{ json_format(log_path) }},
         records = true,
         filename = true,
+        maximum_object_size = {{ largest_record() }},
         columns = {
             id: 'JSON', timestamp: 'JSON', session_id: 'JSON', model_name: 'JSON',
             user_input: 'JSON', model_response: 'JSON', rating: 'JSON',
