@@ -196,8 +196,8 @@ def reference_pairs(log: list[dict], min_gap: int, same_model: bool, most: int) 
 def test_pairs_follow_the_rule_on_any_log(project, replies, min_gap, same_model, most):
     log = [record(n, user_input=p, model_name=m, rating=r, model_response=f"回答{n}")
            for n, (p, m, r) in enumerate(replies, 1)]
-    project.write_log(log)
-    project.invoke("build", "--format", "dpo", "--var", f"min_gap={min_gap}",
+    project.write_log(log)  # each example a log of its own, not a continuation: --allow-shrink
+    project.invoke("build", "--allow-shrink", "--format", "dpo", "--var", f"min_gap={min_gap}",
                    "--var", f"same_model_pairs={json.dumps(same_model)}",
                    "--var", f"max_pairs_per_prompt={most}")
     found = pairs(project)
@@ -429,7 +429,7 @@ def test_dataset_info_leaves_out_empty_files(project):
     build(project)
     assert "dpo_pairs_alpaca.json" in project.read_json("dataset_info.json")
     project.write_log([r for r in known_log() if r["rating"] != 1])  # without the 1s, no gap of 4
-    project.invoke("build", "--format", *ALL_FORMATS, "--var", "min_gap=4")
+    project.invoke("build", "--allow-shrink", "--format", *ALL_FORMATS, "--var", "min_gap=4")
     assert project.read_json("dpo_pairs_alpaca.json") == []
     info = project.read_json("dataset_info.json")
     assert "dpo_pairs_alpaca.json" not in info and "sharegpt_format_samples.json" in info
