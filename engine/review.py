@@ -92,12 +92,16 @@ def import_review(project: Project, file: Path) -> ReviewImport:
             result.corrected += decision == "keep" and corrected is not None
 
         def change(con: duckdb.DuckDBPyConnection) -> None:
-            result.changed = con.execute(
-                "SELECT count(*) FROM review_decisions WHERE list_contains(?, feedback_id)",
-                [list(decisions)]).fetchone()[0]
-            con.executemany(
-                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, now()::TIMESTAMP, ?)",
-                [(fid, d, c, file.name) for fid, (_, d, c) in decisions.items()])
+            # one statement for all rows: executemany runs one INSERT per row (78 s for 30,000)
+            con.execute("CREATE TEMP TABLE imported AS SELECT unnest(?::VARCHAR[]) AS feedback_id, "
+                        "unnest(?::VARCHAR[]) AS decision, unnest(?::VARCHAR[]) AS corrected_output",
+                        [list(decisions), [d for _, d, _ in decisions.values()],
+                         [c for _, _, c in decisions.values()]])
+            result.changed = con.execute("SELECT count(*) FROM review_decisions "
+                                         "SEMI JOIN imported USING (feedback_id)").fetchone()[0]
+            con.execute("INSERT OR REPLACE INTO review_decisions SELECT feedback_id, decision, "
+                        "corrected_output, now()::TIMESTAMP, ? FROM imported", [file.name])
+
 
         if decisions:
             update_state(project, change)
