@@ -3,11 +3,13 @@ redaction. Each test builds a hand-made log whose answer is known."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import random
 
+import pytest
 from conftest import record
 
 GATED = ("--var", "export_unreviewed=false")  # only samples kept in review reach a file
@@ -30,9 +32,19 @@ def build(project, *args):
     return result, new_files(project, before)
 
 
+@contextlib.contextmanager
+def any_length():
+    """csv reads fields of any length meanwhile (only: fbt must not rely on the test's setting)."""
+    limit = csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
 def review_csv(project, path):
     project.invoke("review", "export", "-o", str(path))
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f, any_length():
         return list(csv.DictReader(f))
 
 
@@ -204,6 +216,133 @@ def test_review_csv_without_bom_and_a_changed_mind(project, tmp_path):
 def test_review_export_needs_a_build(project):
     result = project.invoke("review", "export", ok=False)
     assert result.exit_code == 1 and "run `python cli.py build`" in result.stderr
+
+
+def read_cells(path) -> list[list[str]]:
+    """A CSV's cells as a spreadsheet keeps them: text, header row first."""
+    with path.open(encoding="utf-8-sig", newline="") as f, any_length():
+        return list(csv.reader(f))
+
+
+def test_review_cells_that_look_like_formulas_are_guarded_and_round_trip(project, tmp_path):
+    texts = {1: ('=HYPERLINK("http://x","click")', "=cmd|' /C calc'!A0"),
+             2: ("@SUM(1+1)", "- 第一点\n- 第二点"),
+             3: ("+1 加 1 等于几？", "'=已经带引号的回答"),
+             4: ("'Tis a question", "-1")}
+    project.write_log([record(n, user_input=q, model_response=a, model_name="@bot" if n == 4 else "m")
+                       for n, (q, a) in texts.items()])
+    project.invoke("build")
+    path = tmp_path / "r.csv"
+    project.invoke("review", "export", "-o", str(path))
+    cells = read_cells(path)
+    assert not [c for row in cells for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert [row[1:3] for row in cells[1:]] == [
+        ['\'=HYPERLINK("http://x","click")', "'=cmd|' /C calc'!A0"],
+        ["'@SUM(1+1)", "'- 第一点\n- 第二点"],
+        ["'+1 加 1 等于几？", "''=已经带引号的回答"], ["'Tis a question", "'-1"]]
+    assert cells[4][4] == "'@bot"
+    # The reviewer writes corrections as a spreadsheet saves them (a formula-like text with or
+    # without the guard) and leaves the exported output cells as they are.
+    meant = {1: "=SUM(A1:A3) 是公式", 2: "- 改过的第一点", 4: "'Tis mine"}
+    typed = {1: "'=SUM(A1:A3) 是公式", 2: "- 改过的第一点", 4: "'Tis mine"}
+    for n, row in enumerate(cells[1:], 1):
+        row[-2:] = ["keep", typed.get(n, "")]
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(cells)
+    project.invoke("review", "import", str(path))
+    assert sorted(r[:3] for r in state_rows(project, "review_decisions")) == [
+        (record(n)["id"], "keep", meant.get(n)) for n in texts]
+    project.invoke("build")
+    assert [s["output"] for s in project.read_json("high_quality_samples.json")] == [
+        meant[1], meant[2], "'=已经带引号的回答", meant[4]]
+
+
+def test_an_edited_output_cell_without_a_correction_is_refused(project, tmp_path):
+    project.write_log([record(n, model_response=f"回答 {n}\n第二行") for n in range(1, 6)])
+    project.invoke("build")
+    rows = review_csv(project, tmp_path / "r.csv")
+    rows[0]["output"] = "回答 1 改了"                          # keep: the edit would be lost
+    rows[1]["output"] = "回答 2\r\n第二行  "                  # as Excel saves it: not an edit
+    rows[2]["output"] = "回答 3 改了"                          # drop: no file has it anyway
+    rows[3]["output"] = "回答 4 改了"                          # the correction says what to keep
+    rows[4]["output"] = ""                                     # emptied: not an edit
+    decisions = {record(1)["id"]: ("keep", ""), record(2)["id"]: ("keep", ""),
+                 record(3)["id"]: ("drop", ""), record(4)["id"]: ("keep", "新的回答 4"),
+                 record(5)["id"]: ("keep", "")}
+    write_decisions(tmp_path / "r.csv", rows, decisions)
+    result = project.invoke("review", "import", str(tmp_path / "r.csv"), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'r.csv'}: 1 bad row(s), nothing imported: row 2: output edited, "
+        f"corrected_output empty. Put a fixed reply in corrected_output, not in output (leave output "
+        f"as exported, or empty it); Excel also changes cells it reads as numbers or dates and cuts "
+        f"texts at 32,767 characters. Fix them and import the file again\n")
+    assert state_rows(project, "review_decisions") == []
+    rows[0]["output"], decisions[record(1)["id"]] = "回答 1\n第二行", ("keep", "回答 1 改了")
+    write_decisions(tmp_path / "r.csv", rows, decisions)
+    project.invoke("review", "import", str(tmp_path / "r.csv"))
+    assert sorted(r[:3] for r in state_rows(project, "review_decisions")) == [
+        (record(1)["id"], "keep", "回答 1 改了"), (record(2)["id"], "keep", None),
+        (record(3)["id"], "drop", None), (record(4)["id"], "keep", "新的回答 4"),
+        (record(5)["id"], "keep", None)]
+
+
+def test_texts_longer_than_csv_field_size_limit_round_trip(project, tmp_path):
+    long_reply, long_fix = "长" * 200_000 + "。", "改" * 150_000 + "。"  # csv's limit: 131,072
+    assert csv.field_size_limit() == 131_072  # Python's default, as a user's fbt has it
+    project.write_log([record(1, model_response=long_reply),
+                       record(2, model_response=long_reply + "2")])
+    project.invoke("build")
+    rows = review_csv(project, tmp_path / "r.csv")
+    assert [r["output"] for r in rows] == [long_reply, long_reply + "2"]
+    write_decisions(tmp_path / "r.csv", rows, {record(1)["id"]: ("keep", long_fix),
+                                               record(2)["id"]: ("keep", "")})
+    project.invoke("review", "import", str(tmp_path / "r.csv"))
+    assert sorted(r[:3] for r in state_rows(project, "review_decisions")) == [
+        (record(1)["id"], "keep", long_fix), (record(2)["id"], "keep", None)]
+
+
+def test_ids_excel_turned_into_numbers_are_named_as_such(project, tmp_path):
+    project.write_log([record(1, id="001"), record(2, id="1721300000123456789"), record(3)])
+    project.invoke("build")
+    rows = review_csv(project, tmp_path / "r.csv")
+    assert ids(rows) == ["001", "1721300000123456789", record(3)["id"]]
+    rows[0]["feedback_id"], rows[1]["feedback_id"] = "1", "1.7213E+18"  # as Excel saves them
+    write_decisions(tmp_path / "r.csv", rows, {"1": ("keep", ""), "1.7213E+18": ("drop", ""),
+                                               record(3)["id"]: ("keep", "")})
+    result = project.invoke("review", "import", str(tmp_path / "r.csv"), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'r.csv'}: 2 bad row(s), nothing imported: row 2: unknown feedback_id '1' "
+        f"(id '001' without its leading zeros?); row 3: unknown feedback_id '1.7213E+18' (Excel's "
+        f"number form of an id?). Excel turned ids into numbers: export again and open the CSV in "
+        f"Excel with Data > From Text/CSV, setting feedback_id to Text (or edit the CSV in a text "
+        f"editor). Fix them and import the file again\n")
+    assert state_rows(project, "review_decisions") == []
+
+
+SEPARATED = ("the columns are separated by {}, not commas ({}); save it as CSV with commas (Excel: "
+             "\"CSV UTF-8\" with ',' as the list separator in Windows' Region settings, or use "
+             "LibreOffice or Google Sheets) and import it again")
+
+
+@pytest.mark.parametrize("data, message", [
+    ("\ufeff\ufefffeedback_id,decision\n{id},keep\n",
+     ("starts with two byte order marks (U+FEFF), as when a program adds one to a file that had one, "
+      "and the second reads as part of the first column's name; type that name, feedback_id, again "
+      "(in Excel: cell A1), save it as \"CSV UTF-8\" and import it again")),
+    ("\ufefffeedback_id;instruction;decision\n{id};问题 1;keep\n",
+     SEPARATED.format("semicolons", "Excel does so where a comma is the decimal mark")),
+    ("feedback_id\tdecision\n{id}\tkeep\n", SEPARATED.format("tabs", "as Excel's \"Unicode Text\" is")),
+], ids=["two BOMs", "semicolons", "tabs"])
+def test_csvs_a_spreadsheet_saved_otherwise_say_what_happened(project, tmp_path, data, message):
+    project.write_log([record(1)])
+    project.invoke("build")
+    path = tmp_path / "r.csv"
+    path.write_text(data.replace("{id}", record(1)["id"]), encoding="utf-8")
+    result = project.invoke("review", "import", str(path), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {path}: {message}\n"
 
 
 def dedup_log():
