@@ -81,12 +81,16 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
         con.close()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with partial.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(SHOWN + ANSWERS)
-        writer.writerows(tuple(guard("" if v is None else v) for v in row) + ("", "")
-                         for row in rows)
-    os.replace(partial, path)
+    try:
+        with partial.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(SHOWN + ANSWERS)
+            writer.writerows(tuple(guard("" if v is None else v) for v in row) + ("", "")
+                             for row in rows)
+        os.replace(partial, path)
+    except BaseException:  # a full disk, Ctrl-C: no half-written CSV left beside the wanted one
+        partial.unlink(missing_ok=True)
+        raise
     return ReviewExport(path, len(rows))
 
 

@@ -183,3 +183,13 @@ def test_a_read_only_data_folder_stops_build_and_review_export_in_one_line(proje
         data.chmod(0o755)
     assert state(project) == before
     assert leftovers(project) == []
+
+
+def test_a_disk_full_while_the_review_csv_is_written_leaves_no_part_of_it(small_disk):
+    project = built(small_disk)
+    filler = fill(project.root)
+    result = fbt(project, "review", "export", "-o", str(project.root / "today.csv"))
+    assert result.returncode == 1 and one_line_about_space(result.stderr), result.stderr
+    filler.unlink()
+    assert sorted(p.name for p in project.root.iterdir()) == ["data", "macros", "models", "pyproject.toml",
+                                                                "target"]
