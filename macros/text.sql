@@ -40,10 +40,11 @@ starts_with({{ expr }}::VARCHAR, '"')
 (case when {{ is_json_text(expr) }} then {{ expr }} ->> '$' else {{ expr }}::VARCHAR end)
 {%- endmacro %}
 
-{#- Why a JSON value is not text, for rejection details: 'missing or null', 'a number', ... -#}
+{#- Why a JSON value is not text, for rejection details: 'missing or null', 'a number', ...
+    (read_json reads a null and a missing key both as NULL; `case x when null` never matches). -#}
 {% macro json_kind(expr) -%}
-(case json_type({{ expr }})
+(case when {{ expr }} is null then 'missing or null' else case json_type({{ expr }})
     when 'VARCHAR' then 'text' when 'BOOLEAN' then 'a boolean' when 'ARRAY' then 'an array'
-    when 'OBJECT' then 'an object' when 'NULL' then 'null' when null then 'missing or null'
-    else 'a number' end)
+    when 'OBJECT' then 'an object' when 'NULL' then 'null'
+    else 'a number' end end)
 {%- endmacro %}
