@@ -14,6 +14,11 @@
 [{% for code in whitespace_codes %}{{ '\\x{%x}' | format(code) }}{% endfor %}]
 {%- endmacro %}
 
+{#- Any character but those, as an RE2 character class. -#}
+{% macro not_whitespace_class() -%}
+[^{% for code in whitespace_codes %}{{ '\\x{%x}' | format(code) }}{% endfor %}]
+{%- endmacro %}
+
 {#- Strip leading and trailing white space like Python's str.strip(). Only texts that start or end
     with white space are trimmed: trimming with a character list is the slow part. The test is two
     anchored regexps: RE2 matches one anchored at the end backwards from the end, so neither reads
