@@ -1,6 +1,4 @@
-{#- Stored (a table): the base set as read, so that its quarantine (rejected_base) and queries do
-    not need the file again. -#}
-{{ config(materialized='table', role='base', source_records='alpaca') }}
+{{ config(role='base', source_records='alpaca') }}
 -- Every record of the base training set (--var base_dataset=PATH: an Alpaca JSON array or JSONL
 -- file of {"instruction": "...", "input": "...", "output": "..."}), one row each, in its order.
 -- Empty when base_dataset is "" (the default).

@@ -140,7 +140,7 @@ def test_nan_and_infinity_are_not_ratings_nor_texts(project):
 def test_a_missing_or_null_text_is_not_called_a_number(project):
     """json_kind (macros/text.sql): read_json reads a null and a missing key both as NULL."""
     records = [record(1, user_input=...), record(2, model_response=None), record(3, user_input=7)]
-    accounting, rejects = build_and_rejects(project, records)
+    _, rejects = build_and_rejects(project, records)
     assert [(p, d) for p, _, d in rejects] == [
         (1, "user_input is missing or null"), (2, "model_response is missing or null"),
         (3, "user_input is a number")]

@@ -148,6 +148,8 @@ def test_base_records_that_cannot_be_trained_on_are_rejected_and_counted(project
     rejected = [(n, *why) for n, (_, why) in enumerate(BASE, 1) if why]
     assert project.query("select position, reason, detail from rejected_base order by position") == rejected
     assert project.query("select input from rejected_base where position = 10") == [("3",)]
+    # read once (the engine stores a model the files read that reads a file), so it is a table
+    assert project.query("select count(*) from duckdb_tables() where table_name = 'base_records'") == [(1,)]
     assert "base records read: 13 = merged 3 + rejected 10\n" in result.stdout
     assert "  rejected by reason: empty_instruction 4, empty_output 4, invalid_input 2\n" in result.stdout
     assert "merged: base 3, new 2, duplicates of base left out 1, total 5" in result.stdout
