@@ -17,6 +17,7 @@ with raw as (
         {{ source('base') }},
         format = {{ json_format(var('base_dataset').value) }},
         records = true,
+        maximum_object_size = {{ largest_record() }},
         columns = {instruction: 'JSON', input: 'JSON', output: 'JSON'}
     ) with ordinality as base(instruction, input, output, position)
 ),

@@ -212,3 +212,13 @@ def test_a_json_lines_log_cut_short_is_described_as_json_lines(project):
                              f"it was probably cut short; fix the log and build again (an empty log is "
                              f"written as [])\n")
 
+
+
+def test_a_base_record_larger_than_the_readers_default_is_merged_whole(project):
+    output = "臣妾" * (6 * 1024 * 1024) + " the end"  # 36 MiB of UTF-8: over what the reader takes
+    path = write_base(project, "base.jsonl", lines(GOOD, {"instruction": "写一部长篇小说", "output": output}))
+    project.write_log([record(1)])
+    result = project.invoke("build", "-q", "--format", "alpaca", "--var", f"base_dataset={path}")
+    assert "base records read: 2 = merged 2 + rejected 0" in result.stdout
+    assert [s["output"] for s in project.read_json("alpaca_format_samples.json")] == [
+        GOOD["output"], output, "回答 1"]
