@@ -1,5 +1,6 @@
 """The build's accounting: every record read is rejected or valid, every valid one a sample or
-excluded by a named filter. Checked on every build before anything is exported."""
+excluded by a named filter; every record of the base set merged or rejected. Checked on every build
+before anything is exported."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 # The filters of the eligibility model, shown even when they exclude nothing (others are added as found).
 FILTERS = ("below_min_rating", "other_model")
 ROLES = ("log", "rejected", "valid", "eligibility", "samples")
+BASE_ROLES = ("base", "base_rejected", "base_samples")
+
+
+@dataclass
+class BaseAccounting:
+    """The base set's records: each merged into the files or rejected, with a reason."""
+
+    read: int = 0
+    merged: int = 0
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -29,6 +41,7 @@ class Accounting:
     excluded_by: dict[str, int] = field(default_factory=dict)
     average_rating: float | None = None
     samples_per_model: dict[str, int] = field(default_factory=dict)
+    base: BaseAccounting | None = None  # None: no base set was read
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +76,32 @@ def count_records(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -
         )
         candidates = scalar(f"SELECT count(*) FROM {eligibility}")
     check_identity(figures, last, candidates, names)
+    figures.base = count_base(con, models)
+    return figures
+
+
+def count_base(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -> BaseAccounting | None:
+    """The base set's figures, when its model read one: read = merged + rejected, else stop."""
+    names = {role: declared(models, role) for role in BASE_ROLES}
+    if not models[names["base"]].sources:
+        return None
+    base, rejected, merged = (quote_identifier(names[role]) for role in BASE_ROLES)
+    with duckdb_errors("accounting"):
+        read, last = con.execute(f"SELECT count(*), coalesce(max(position), 0) FROM {base}").fetchone()
+        figures = BaseAccounting(
+            read=read,
+            merged=con.execute(f"SELECT count(*) FROM {merged}").fetchone()[0],
+            rejected=con.execute(f"SELECT count(*) FROM {rejected}").fetchone()[0],
+            rejected_by_reason={str(k): int(v) for k, v in con.execute(
+                f"SELECT reason, count(*) FROM {rejected} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()})
+    problems = []
+    if read != last:
+        problems.append(f"{names['base']} has {read} rows but the base set has {last} records")
+    if read != figures.merged + figures.rejected:
+        problems.append(f"base read {read} != merged {figures.merged} + rejected {figures.rejected}")
+    if problems:
+        raise AccountingError("Accounting does not add up: " + "; ".join(problems) +
+                              ". A model drops or repeats records; check its WHERE and JOINs")
     return figures
 
 

@@ -4,8 +4,9 @@ it fast. config(materialized=...) in a model overrides it.
 
 - A model with post hooks is a table: the hooks UPDATE it.
 - A model the files read (an exported model, or one it reads through views) is a table when its
-  SELECT ranks or groups rows (a window function or GROUP BY): the files read their model in
-  ranges of positions, and such a view would be computed over all its rows again for each range.
+  SELECT ranks or groups rows (a window function or GROUP BY), or reads a file (source()): the
+  files read their model in ranges of positions, and such a view would be computed over all its
+  rows, or read the file, again for each range.
 - Every other model is a view. A view is computed by whatever reads it: a filter or a projection of
   a table costs about what reading a copy would, without writing the copy (measured: README,
   Performance)."""
@@ -31,7 +32,7 @@ def decide(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered],
         model = models[name]
         if "materialized" in model.config:
             kind = model.config["materialized"]
-        elif model.post_hooks or name in read_by_files and ranks_or_groups(con, model.sql):
+        elif model.post_hooks or name in read_by_files and (model.sources or ranks_or_groups(con, model.sql)):
             kind = "table"
         else:
             kind = "view"

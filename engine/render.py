@@ -11,6 +11,7 @@ import jinja2
 
 from .errors import CompileError, EngineError
 from .graph import topo_order
+from .logcheck import RECORDS
 from .project import Project, SqlFile
 from .roles import ROLES
 from .vars import Literal, sql_literal, suggest
@@ -18,7 +19,7 @@ from .vars import Literal, sql_literal, suggest
 MACROS = SqlFile("__macros__", Path("macros"), "")
 CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None,
                "splits": None, "summary": (True, False), "post_hook": None, "unique_key": None,
-               "role": tuple(ROLES)}
+               "role": tuple(ROLES), "source_records": tuple(RECORDS)}
 
 
 @dataclass

@@ -29,6 +29,10 @@ def summarize(result: BuildResult, show=str) -> list[str]:
             f"valid: {a.valid} = samples {a.samples} + "
             + " + ".join(f"{k} {v}" for k, v in a.excluded_by.items()),
         ]
+        if a.base:
+            base_reasons = ", ".join(f"{k} {v}" for k, v in a.base.rejected_by_reason.items())
+            lines += [f"base records read: {a.base.read} = merged {a.base.merged} + rejected {a.base.rejected}",
+                      f"  rejected by reason: {base_reasons or 'none'}"]
     for topic, figures in result.figures.items():  # from models with config(summary=true)
         lines.append(f"{topic}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     for export in result.exports:

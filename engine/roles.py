@@ -20,6 +20,9 @@ ROLES = {
     "eligibility": "every valid record, with excluded_by: why it is not a training sample (NULL: it is one)",
     "samples": "the training samples (excluded_by NULL), with feedback_id, rating and model_name",
     "review_queue": "the samples awaiting review, with feedback_id, position and source_file",
+    "base": "every record of the base set, one row each (position: its record number in the file)",
+    "base_rejected": "the base set's records that are not merged into the files, with a reason column",
+    "base_samples": "the base set's records merged into the files",
 }
 
 

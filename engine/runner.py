@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DatabaseError, EngineError, ModelRunError, RecordTooLargeError, SourceError
 from .interrupts import fix_for
-from .logcheck import describe
+from .logcheck import RECORDS, describe
 from .render import Rendered, quote_identifier
 from .vars import sql_literal
 
@@ -24,9 +24,9 @@ def first_line(error: Exception) -> str:
 
 @contextmanager
 def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
-                  sources: dict[str, Path] | None = None) -> Iterator[None]:
+                  sources: dict[str, Path] | None = None, records: str = "log") -> Iterator[None]:
     """Turn a DuckDB exception into an EngineError that says where; a failure to read a source
-    file becomes a SourceError naming the file."""
+    file (holding records, engine/logcheck.py) becomes a SourceError naming the file."""
     import duckdb
 
     try:
@@ -39,7 +39,7 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
             raise RecordTooLargeError(f"{where}: {message}") from e
         for path in (sources or {}).values():
             if str(path) in message or isinstance(e, UnicodeDecodeError) and len(sources or {}) == 1:
-                raise SourceError(describe(path, message)) from e
+                raise SourceError(describe(path, message, RECORDS[records])) from e
         if isinstance(e, UnicodeDecodeError):
             raise
         raise error(f"{where}: {message}{fix_for(message)}") from e
@@ -104,7 +104,7 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, kind: str, where:
     (None for a view: counting would compute it)."""
     name = quote_identifier(model.name)
     kind = kind.upper()
-    with duckdb_errors(where, sources=sources):
+    with duckdb_errors(where, sources=sources, records=model.config.get("source_records", "log")):
         con.execute(f"CREATE OR REPLACE {kind} {name} AS (\n{model.sql}\n)")
     for i, hook in enumerate(model.post_hooks, 1):
         with duckdb_errors(f"{where}: post_hook {i}"):

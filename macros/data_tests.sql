@@ -18,6 +18,10 @@ group by {{ column }} having count(*) > 1
 select * from {{ model }} where {{ column }} not in ({{ values | map('literal') | join(', ') }})
 {%- endmacro %}
 
+{#- Empty: NULL, '' or only white space, as str.strip() has it (macros/text.sql). The test is "has
+    no character that is not white space": RE2 stops at the first letter, as fast as ltrim() without
+    a character list (which strips only ' '); ltrim() with the list is ~10x slower. -#}
 {% macro test_not_empty(model, column) -%}
-select * from {{ model }} where coalesce(ltrim({{ column }}::VARCHAR), '') = ''  {#- ltrim: stops at the first letter #}
+select * from {{ model }}
+where not regexp_matches(coalesce({{ column }}::VARCHAR, ''), '{{ not_whitespace_class() }}')
 {%- endmacro %}

@@ -14,6 +14,11 @@
 [{% for code in whitespace_codes %}{{ '\\x{%x}' | format(code) }}{% endfor %}]
 {%- endmacro %}
 
+{#- Any character but those, as an RE2 character class. -#}
+{% macro not_whitespace_class() -%}
+[^{% for code in whitespace_codes %}{{ '\\x{%x}' | format(code) }}{% endfor %}]
+{%- endmacro %}
+
 {#- Strip leading and trailing white space like Python's str.strip(). Only texts that start or end
     with white space are trimmed: trimming with a character list is the slow part. The test is two
     anchored regexps: RE2 matches one anchored at the end backwards from the end, so neither reads
@@ -40,10 +45,11 @@ starts_with({{ expr }}::VARCHAR, '"')
 (case when {{ is_json_text(expr) }} then {{ expr }} ->> '$' else {{ expr }}::VARCHAR end)
 {%- endmacro %}
 
-{#- Why a JSON value is not text, for rejection details: 'missing or null', 'a number', ... -#}
+{#- Why a JSON value is not text, for rejection details: 'missing or null', 'a number', ...
+    (read_json reads a null and a missing key both as NULL; `case x when null` never matches). -#}
 {% macro json_kind(expr) -%}
-(case json_type({{ expr }})
+(case when {{ expr }} is null then 'missing or null' else case json_type({{ expr }})
     when 'VARCHAR' then 'text' when 'BOOLEAN' then 'a boolean' when 'ARRAY' then 'an array'
-    when 'OBJECT' then 'an object' when 'NULL' then 'null' when null then 'missing or null'
-    else 'a number' end)
+    when 'OBJECT' then 'an object' when 'NULL' then 'null'
+    else 'a number' end end)
 {%- endmacro %}

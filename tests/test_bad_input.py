@@ -137,6 +137,15 @@ def test_nan_and_infinity_are_not_ratings_nor_texts(project):
     assert accounting["samples"] == 1
 
 
+def test_a_missing_or_null_text_is_not_called_a_number(project):
+    """json_kind (macros/text.sql): read_json reads a null and a missing key both as NULL."""
+    records = [record(1, user_input=...), record(2, model_response=None), record(3, user_input=7)]
+    _, rejects = build_and_rejects(project, records)
+    assert [(p, d) for p, _, d in rejects] == [
+        (1, "user_input is missing or null"), (2, "model_response is missing or null"),
+        (3, "user_input is a number")]
+
+
 def test_one_megabyte_texts_come_out_whole(project):
     big_q, big_a = "问" * 350_000, "a" * 1_048_576
     build_and_rejects(project, [record(1, user_input=big_q, model_response=f"  {big_a}\n")])
