@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import CompileError, EngineError
 from .graph import topo_order
@@ -84,13 +86,14 @@ class ReadLimits:
 
 class Renderer:
     """One Jinja environment per project; the macros are compiled once, into one module, so that a
-    macro may call a macro of another file."""
+    macro may call a macro of another file. Sandboxed, as defence in depth: no template reaches
+    Python's internals (cycler.__init__.__globals__), at no measured cost (README, Vars)."""
 
     def __init__(self, project: Project):
         self.project = project
         self.current: Rendered | None = None
         self.limits = ReadLimits()
-        self.env = jinja2.Environment(
+        self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
         )
@@ -99,8 +102,11 @@ class Renderer:
                                 literal=sql_literal, quote_identifier=quote_identifier,
                                 read_limits=self.limits)
         self._macro_files = self.project.macros
-        macros = self._compile(MACROS, "__macros__")
-        module = macros.make_module()
+        try:
+            module = self.env.get_template("__macros__").make_module()
+        except jinja2.TemplateSyntaxError as e:
+            raise CompileError(f"{self.locate(MACROS, e.lineno)}: {e.message}; fix the Jinja") from e
+        self._macro_hooks = literal_hooks(self.env.parse(self._load("__macros__")[0]))
         self.env.globals.update({name: getattr(module, name) for name in dir(module)
                                  if not name.startswith("_")})
 
@@ -109,11 +115,9 @@ class Renderer:
             return "\n".join(f.text for f in self._macro_files), "__macros__", lambda: True
         return None
 
-    def _compile(self, sql_file: SqlFile, name: str | None = None) -> jinja2.Template:
+    def _parse(self, sql_file: SqlFile) -> nodes.Template:
         try:
-            if name:
-                return self.env.get_template(name)
-            return self.env.from_string(sql_file.text)
+            return self.env.parse(sql_file.text)
         except jinja2.TemplateSyntaxError as e:
             raise CompileError(f"{self.locate(sql_file, e.lineno)}: {e.message}; fix the Jinja") from e
 
@@ -130,13 +134,15 @@ class Renderer:
     def render(self, sql_file: SqlFile) -> Rendered:
         """Render a model or data test, recording its refs, sources and config."""
         self.current = rendered = Rendered(sql_file.name, sql_file.path)
-        template = self._compile(sql_file)
+        tree = self._parse(sql_file)
         try:
             this = Relation(sql_file.name)
-            rendered.sql = template.render(this=this)
-            if rendered.post_hooks:  # written as strings, as in dbt: "update {{ this }} set ..."
-                rendered.config["post_hook"] = [self.env.from_string(hook).render(this=this)
-                                                for hook in rendered.post_hooks]
+            rendered.sql = self.env.from_string(tree).render(this=this)
+            if rendered.post_hooks:
+                templates = self._macro_hooks | literal_hooks(tree)
+                rendered.config["post_hook"] = [
+                    self.env.from_string(hook).render(this=this) if hook in templates else hook
+                    for hook in rendered.post_hooks]
         except (jinja2.TemplateError, EngineError, TypeError, ValueError) as e:
             in_macros, line = template_line(e)
             where = self.locate(MACROS if in_macros else sql_file, line)
@@ -183,6 +189,20 @@ class Renderer:
         if self.current is not None:
             self.current.config.update(settings)
         return ""
+
+
+def literal_hooks(tree: nodes.Template) -> set[str]:
+    """The texts a template writes as string literals, e.g. config(post_hook="update {{ this }} set
+    ..."): a hook that is one of these is a template, rendered once after the model, as in dbt. Any
+    other hook (a {% set %} block, a macro's output) was rendered with the model and is taken as it
+    is: rendering it again would run a var's value as Jinja. Only the project's own text is ever
+    rendered as a template.
+
+    >>> env = jinja2.Environment()
+    >>> sorted(literal_hooks(env.parse("{% set h %}x{% endset %}{{ config(post_hook=['a', h]) }}")))
+    ['a']
+    """
+    return {node.value for node in tree.find_all(nodes.Const) if isinstance(node.value, str)}
 
 
 def template_line(error: BaseException) -> tuple[bool, int | None]:

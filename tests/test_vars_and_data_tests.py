@@ -22,6 +22,34 @@ def test_a_var_given_as_jinja_or_sql_is_a_literal(project, value):
     assert project.query("select count(*) from stg_feedback") == [(2,)]
 
 
+HOOKS = {  # the two ways a model writes a post hook: a {% set %} block, rendered with the model,
+           # and a string literal, a template rendered after it (as in dbt)
+    "set_block": "{% set stamp %}update {{ this }} set system = {{ var('system_prompt') }}{% endset %}"
+                 "\n{{ config(post_hook=[stamp]) }}\n",
+    "string": "{{ config(post_hook=\"update {{ this }} set system = {{ var('system_prompt') }}\") }}\n",
+}
+
+
+@pytest.mark.parametrize("hook", HOOKS.values(), ids=HOOKS)
+@pytest.mark.parametrize("value", ["{{ 7*7 }}", "{{ cycler.__init__.__globals__.os.getcwd() }}",
+                                   "{% raw %}"])
+def test_a_var_in_a_post_hook_is_data(project, hook, value):
+    project.write("models/persona.sql",
+                  hook + "select feedback_id, '' as system from {{ ref('stg_feedback') }}")
+    project.write_log([record(1)])
+    project.invoke("run", "--var", f"system_prompt={value}")
+    assert project.query("select system from persona") == [(value,)]
+    compiled = project.invoke("compile", "persona", "--var", f"system_prompt={value}").stdout
+    assert f"-- post_hook\nupdate \"persona\" set system = '{value}';" in compiled
+
+
+def test_a_template_cannot_reach_python(project):
+    project.write("models/evil.sql", "select '{{ cycler.__init__.__globals__.os.getcwd() }}' as x")
+    result = project.invoke("compile", "evil", ok=False)
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: models/evil.sql:1: access to attribute '__init__' of 'type' object is unsafe.\n")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--var", "min_ratin=5"], "Error: Unknown var 'min_ratin' (from --var). Did you mean 'min_rating'?\n"),
     (["--vars", '{"modelname": "m"}'], "Error: Unknown var 'modelname' (from --vars). Did you mean "
