@@ -70,6 +70,9 @@ def parse_vars(ctx, param, text):
         values = json.loads(text)
     except ValueError as e:
         raise click.BadParameter(f"expected a JSON object, e.g. '{{\"min_rating\": 5}}' ({e})")
+    except RecursionError:
+        raise click.BadParameter("expected a JSON object of vars, e.g. '{\"min_rating\": 5}'; this "
+                                 "one is nested too deeply to read") from None
     if not isinstance(values, dict):
         raise click.BadParameter("expected a JSON object, e.g. '{\"min_rating\": 5}'")
     return [engine.GivenVar(k, v, "--vars", is_text=False) for k, v in values.items()]

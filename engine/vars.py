@@ -129,7 +129,7 @@ def coerce(spec: VarSpec, text: str) -> Any:
         return text
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply for Python's parser
         return text.split(",") if spec.kind is list else text
 
 
@@ -137,9 +137,22 @@ def check_value(spec: VarSpec, value: Any, origin: str) -> Any:
     """Return value if it fits spec (an int is taken for a float); else raise a VarError naming both."""
     if not fits(spec, value):
         raise VarError(f"Invalid value for var '{spec.name}' (from {origin}): "
-                       f"{json.dumps(value, ensure_ascii=False)} is not {spec.describe()}. "
+                       f"{shown(value)} is not {spec.describe()}. "
                        f"Example: --var {spec.name}={example(spec.default)}")
     return float(value) if spec.kind is float else value
+
+
+def shown(value: Any, width: int = 100) -> str:
+    """A value as JSON for a message, cut to width characters.
+
+    >>> shown("甄嬛" * 100, 8), shown(["a"])
+    ('"甄嬛甄嬛甄嬛…', '["a"]')
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return "a value nested too deeply to show"
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def fits(spec: VarSpec, value: Any) -> bool:

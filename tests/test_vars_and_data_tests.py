@@ -8,6 +8,9 @@ import pytest
 from conftest import record
 from test_bad_input import digest
 
+from engine.errors import VarError
+from engine.vars import VarSpec, check_value
+
 HOSTILE = ["{{ 7*7 }}", "'; drop table stg_feedback; --", "x' OR '1'='1", "{% raw %}", "$1", "\\"]
 
 
@@ -66,6 +69,37 @@ def test_unknown_or_ill_typed_vars_are_misuse(project, args, message):
     project.write_log([record(1)])
     result = project.invoke("build", *args, ok=False)
     assert (result.exit_code, result.stderr) == (2, message)
+
+
+DEEP = "[" * 60000 + "]" * 60000
+TOO_DEEP = ("Error: Invalid value for '--vars': expected a JSON object of vars, e.g. "
+            "'{\"min_rating\": 5}'; this one is nested too deeply to read\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vars", '{"a":' * 60000 + "1" + "}" * 60000], TOO_DEEP),
+    (["--vars", DEEP], TOO_DEEP),
+    (["--vars", '{"formats": ' + DEEP + "}"], TOO_DEEP),
+    (["--var", "min_rating=" + DEEP], "Error: Invalid value for var 'min_rating' (from --var): \""
+                                      + "[" * 98 + "… is not an integer from 1 to 5. Example: "
+                                      "--var min_rating=4\n"),
+], ids=["vars_object", "vars_array", "vars_value", "var"])
+def test_deeply_nested_vars_are_one_line_misuse(project, args, message):
+    project.write_log([record(1)])
+    result = project.invoke("compile", *args, ok=False)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == message.strip()  # after click's usage lines, if any
+    assert "Traceback" not in result.output
+
+
+def test_a_value_too_deep_to_show_is_still_one_line():
+    deep: list = []
+    for _ in range(100000):
+        deep = [deep]
+    with pytest.raises(VarError) as caught:
+        check_value(VarSpec("formats", ["json"]), deep, "--vars")
+    assert str(caught.value) == ("Invalid value for var 'formats' (from --vars): a value nested too "
+                                 "deeply to show is not a list of text. Example: --var formats=json")
 
 
 def test_data_tests_pass_on_a_clean_build(project):
