@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 import engine
-from engine.report import summarize, tabulate
+from engine.report import summarize, table_batches
 from exporters import FORMAT_NAMES
 
 
@@ -246,16 +246,26 @@ def review_import(ctx, file):
 
 @cli.command()
 @click.argument("sql")
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Print at most N rows and count the rest (0: print every row, as it comes)")
 @click.pass_context
-def query(ctx, sql):
+def query(ctx, sql, limit):
     """Run read-only SQL on the database the last build left, and print a table.
 
     \b
+    The SQL may only read: COPY, EXPORT, ATTACH, INSTALL, SET and the like are refused, and so is
+    any file but the sources'. Rows print as they come; past --limit, stderr says how many were
+    left out.
     Example:
       python cli.py query "select model_name, avg(rating) from stg_feedback group by 1"
+      python cli.py query --limit 0 "from feedback_log" > feedback_log.txt
     """
-    columns, rows = engine.run_query(project_of(ctx), sql)
-    click.echo(tabulate(columns, rows) if columns else "ok")
+    answer = engine.run_query(project_of(ctx), sql, limit)
+    for lines in table_batches(answer.columns, answer.batches) if answer.columns else [["ok"]]:
+        click.echo("\n".join(lines))
+    if answer.left_out:
+        click.echo(f"({answer.left_out} more rows not shown: pass --limit 0 to print all of them, "
+                   f"or --limit N)", err=True)
 
 
 if __name__ == "__main__":

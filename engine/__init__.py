@@ -2,9 +2,9 @@
 
 The dbt-shaped core, which knows no model by name: project (pyproject.toml, models/, macros/),
 vars, render (Jinja, ref/var/config), graph (build order), materialization (table or view),
-runner (DuckDB), datatest, plan (which model feeds which file), export (the writers), commit
-(all or nothing), lock, interrupts (signals and file system errors in one line), pipeline (a
-build's steps, in order) and build (the commands).
+runner (DuckDB), query (ad-hoc SQL that only reads), datatest, plan (which model feeds which
+file), export (the writers), commit (all or nothing), lock, interrupts (signals and file system
+errors in one line), pipeline (a build's steps, in order) and build (the commands).
 fbt's own steps, found through the roles the models declare (roles): logcheck (the log is whole,
 or why not), accounting (every record accounted for), figures (the summary's), state (review
 decisions and export history), review (the CSV round trip), dataset_info (LLaMA-Factory's register)

@@ -6,10 +6,12 @@ from .commit import settle
 from .datatest import TestResult, collect_tests, run_tests
 from .pipeline import BuildResult, ModelResult, Progress, execute, quiet
 from .project import Project
+from .query import Answer, check_statements, confine, query_errors, stream
 from .render import Renderer, compile_models
-from .runner import connect_read_only, query
+from .runner import connect_read_only
 
-__all__ = ["BuildResult", "ModelResult", "build", "compile_models", "run", "run_query", "test"]
+__all__ = ["Answer", "BuildResult", "ModelResult", "build", "compile_models", "run", "run_query",
+           "test"]
 
 
 def run(project: Project, progress: Progress | None = None) -> BuildResult:
@@ -35,11 +37,22 @@ def test(project: Project, progress: Progress | None = None) -> list[TestResult]
         con.close()
 
 
-def run_query(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
-    """Ad-hoc SQL on the last built database, read-only."""
+def run_query(project: Project, sql: str, limit: int = 0) -> Answer:
+    """Ad-hoc SQL on the last built database: read-only, confined to it and the sources' files,
+    its rows streamed (at most limit of them; 0: all)."""
+    check_statements(sql)
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
-        return query(con, sql)
-    finally:
+        confine(con, project)
+        with query_errors():
+            con.execute(sql)
+    except BaseException:
         con.close()
+        raise
+    if con.description is None:
+        con.close()
+        return Answer([])
+    answer = Answer([d[0] for d in con.description])
+    answer.batches = stream(con, limit, answer)
+    return answer

@@ -69,6 +69,10 @@ class LockError(EngineError):
     "Another build holds the project's lock"
 
 
+class QueryError(EngineError):
+    "An ad-hoc query would write or reach outside the database, or DuckDB rejected it"
+
+
 class DatabaseError(EngineError):
     "The database file is missing or cannot be read"
 

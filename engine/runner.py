@@ -136,10 +136,3 @@ def make_room(con: duckdb.DuckDBPyConnection, record_bytes: int) -> None:
 def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()]
 
-
-def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
-    with duckdb_errors("query"):
-        cursor = con.execute(sql)
-        if cursor.description is None:
-            return [], []
-        return [d[0] for d in cursor.description], cursor.fetchall()

@@ -116,6 +116,87 @@ def test_query_prints_a_table_and_is_read_only(project):
     assert project.query("select count(*) from stg_feedback") == [(2,)]
 
 
+WRITES = {  # each would write a file, attach a database, fetch an extension or change a setting
+    "copy": "COPY (select 'pwned' as x) TO '{out}/high_quality_samples.json' (FORMAT csv)",
+    "copy_over_a_source": "COPY (select 'pwned' as x) TO '{log}' (FORMAT csv, USE_TMP_FILE false)",
+    "second_statement": "select 1; COPY (select 2) TO '{out}/x.csv'",
+    "explain_analyze": "EXPLAIN ANALYZE COPY (select 2) TO '{log}' (USE_TMP_FILE false)",
+    "prepared": "PREPARE p AS COPY (select 2) TO '{log}' (USE_TMP_FILE false); EXECUTE p",
+    "export": "EXPORT DATABASE '{out}/dump'",
+    "attach": "ATTACH '{out}/new.duckdb' AS x",
+    "install": "INSTALL spatial",
+    "load": "LOAD spatial",
+    "set": "SET enable_external_access = true",
+    "secret": "CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')",
+    "temp_table": "CREATE TEMP TABLE t AS SELECT 1",
+}
+
+
+@pytest.mark.parametrize("sql", WRITES.values(), ids=WRITES)
+def test_query_refuses_what_writes_or_reaches_outside(project, sql):
+    project.write_log([record(1)])
+    project.invoke("build")
+    before = {p: p.read_bytes() for p in project.root.rglob("*") if p.is_file()}
+    result = project.invoke("query", sql.format(out=project.out, log=project.log), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: query is read-only: statement ")
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+    assert {p: p.read_bytes() for p in project.root.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("select * from read_text('/etc/hostname')", 'Cannot access file "/etc/hostname"'),
+    ("select * from read_csv('http://example.com/x.csv')", 'Cannot access file "http://example'),
+    ("PRAGMA enable_profiling", 'Cannot change configuration option "enable_profiling"'),
+    ("CALL enable_logging(storage='file', storage_path='x')", "Cannot change configuration option"),
+])
+def test_query_reads_the_database_only(project, sql, message):
+    project.write_log([record(1)])
+    project.invoke("build")
+    result = project.invoke("query", sql, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: query: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_query_answers_from_every_table_and_view(project):
+    project.write("models/raw_log.sql", "{{ config(materialized='view') }}\n"
+                                        "select * from read_json({{ source('feedback') }})")
+    project.write_log([record(1), record(2)])
+    project.invoke("build")
+    models = project.query("select table_name from duckdb_tables() where schema_name = 'main' "
+                           "union all select view_name from duckdb_views() where not internal")
+    assert ("raw_log",) in models
+    assert len(models) == len(list((project.root / "models").glob("*.sql")))
+    for (name,) in models:  # each model, as a table or a view, answers as DuckDB itself does
+        count = f'select count(*) as n from "{name}"'
+        assert project.invoke("query", count).stdout.split()[-1] == str(project.query(count)[0][0])
+    assert project.invoke("query", "select count(*) as n from raw_log").stdout.split()[-1] == "2"
+    assert project.invoke("query", "describe training_samples").stdout.startswith("column_name")
+    assert "analyzed_plan" in project.invoke("query", "explain analyze select 1").stdout
+
+
+@pytest.mark.parametrize("args", [[""], ["  \n "], ["/* nothing */"], [";"], ["--", "-- nothing"]])
+def test_query_without_sql_is_misuse(project, args):
+    result = project.invoke("query", *args, ok=False)
+    assert (result.exit_code, result.stderr) == (
+        2, 'Error: query needs SQL, e.g. python cli.py query "select count(*) from stg_feedback"\n')
+
+
+def test_query_prints_a_limited_number_of_rows_and_says_how_many_are_left_out(project):
+    project.write_log([record(1)])
+    project.invoke("build")
+    result = project.invoke("query", "select range as n from range(2500)")
+    assert result.stdout.splitlines() == ["n", "---"] + [str(i) for i in range(1000)]
+    assert result.stderr == ("(1500 more rows not shown: pass --limit 0 to print all of them, "
+                             "or --limit N)\n")
+    result = project.invoke("query", "--limit", "0", "select range as n from range(2500)")
+    assert result.stdout.splitlines() == ["n", "---"] + [str(i) for i in range(2500)]
+    assert result.stderr == ""
+    assert project.invoke("query", "-n", "3", "select 1 as n from range(5)").stdout == \
+        "n\n-\n1\n1\n1\n"
+
+
 def test_query_before_any_build_says_to_build(project):
     result = project.invoke("query", "select 1", ok=False)
     assert result.exit_code == 1
