@@ -10,6 +10,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar
 
 from .errors import EngineError, FileSystemError, InterruptError
 
@@ -26,8 +27,8 @@ FIXES = {errno.ENOSPC: "free some space on that disk (or point fbt's paths at an
 class Deferral:
     """Signals received while a commit moves its files wait until the moves are done."""
 
-    depth = 0
-    received: list[int] = []
+    depth: ClassVar[int] = 0
+    received: ClassVar[list[int]] = []
 
 
 def on_signal(signum: int, _frame: object) -> None:

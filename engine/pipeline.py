@@ -24,11 +24,11 @@ from .commit import Move, commit, journal_path, pause_point, prepare_moves, roll
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
+from .errors import EngineError, LogChangedError, LogShrankError, RecordTooLargeError
 from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background
 from .figures import Figures, collect_figures
 from .graph import upstream
 from .lock import build_lock
-from .errors import EngineError, LogChangedError, LogShrankError, RecordTooLargeError
 from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
 from .project import Project
@@ -288,7 +288,7 @@ def check_targets(b: Build) -> None:
     a symlinked output written through to its target."""
     planned = b.moves + [(b.building, b.database)]
     b.moves = prepare_moves(planned, b.project.show)
-    b.copies = [src for (src, _), (planned_src, _) in zip(b.moves, planned) if src != planned_src]
+    b.copies = [src for (src, _), (planned_src, _) in zip(b.moves, planned, strict=True) if src != planned_src]
 
 
 def commit_build(b: Build) -> None:

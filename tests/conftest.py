@@ -77,14 +77,18 @@ class Project:
         return path
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    root = tmp_path / "proj"
+def copy_project(root: Path) -> Project:
+    """The shipped project (pyproject.toml, models/, macros/) in a new folder root."""
     root.mkdir()
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(ROOT / "models", root / "models")
     shutil.copytree(ROOT / "macros", root / "macros")
     return Project(root)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return copy_project(tmp_path / "proj")
 
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

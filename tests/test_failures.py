@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from csv import DictReader, DictWriter
 import signal
 import subprocess
 import sys
 import time
+from csv import DictReader, DictWriter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Project
+from conftest import ROOT, Project, copy_project
 from faults import big_log, fbt, leftovers, spawn, state, wait_stopped
 
 INTERRUPTED = "Error: interrupted (Ctrl-C); stopped and cleaned up, nothing changed\n"
@@ -79,17 +79,12 @@ def small_disk(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
-                             capture_output=True, text=True) if os.geteuid() == 0 else None
+                             capture_output=True, text=True, check=False) if os.geteuid() == 0 else None
     if mounted is None or mounted.returncode != 0:
         pytest.skip("a full disk is made with a small tmpfs, which needs root and mount: "
                     + (mounted.stderr.strip() if mounted else "not root"))
     try:
-        root = disk / "proj"
-        root.mkdir()
-        shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
-        shutil.copytree(ROOT / "models", root / "models")
-        shutil.copytree(ROOT / "macros", root / "macros")
-        yield Project(root)
+        yield copy_project(disk / "proj")
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
@@ -134,7 +129,7 @@ def test_a_disk_full_while_the_state_is_copied_for_a_review_changes_nothing(smal
     rows = list(DictReader(csv.open(encoding="utf-8-sig", newline="")))
     rows[0]["decision"] = "keep"
     with csv.open("w", encoding="utf-8-sig", newline="") as f:
-        DictWriter(f, fieldnames=list(rows[0])).writerows([dict(zip(rows[0], rows[0])), rows[0]])
+        DictWriter(f, fieldnames=list(rows[0])).writerows([dict(zip(rows[0], rows[0], strict=True)), rows[0]])
     state_file = project.root / "data" / "fbt_state.duckdb"
     before = state_file.read_bytes()
     filler = fill(project.root)
@@ -162,7 +157,7 @@ def as_unprivileged(*command: str) -> list[str]:
 def fbt_unprivileged(project: Project, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(as_unprivileged(sys.executable, str(ROOT / "cli.py"), "--project-dir",
                                           str(project.root), *args),
-                          capture_output=True, text=True,
+                          capture_output=True, text=True, check=False,
                           env={k: v for k, v in os.environ.items() if not k.startswith("FBT_")})
 
 
