@@ -245,6 +245,24 @@ def review_import(ctx, file):
 
 
 @cli.command()
+@click.option("--open", "open_", is_flag=True, help="Open the page in the browser once written")
+@click.pass_context
+def report(ctx, open_):
+    """Write target/report.html again from the last build: charts, lineage, files and samples.
+
+    \b
+    One self-contained page (no network); every build writes it too.
+    Example:
+      python cli.py report --open
+    """
+    project = project_of(ctx)
+    path = engine.write_report(project)
+    click.echo(f"wrote {project.show(path)}")
+    if open_:
+        click.launch(str(path))
+
+
+@cli.command()
 @click.argument("sql")
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Print at most N rows and count the rest (0: print every row, as it comes)")

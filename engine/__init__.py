@@ -7,10 +7,11 @@ file), export (the writers), commit (all or nothing), lock, interrupts (signals 
 errors in one line), pipeline (a build's steps, in order) and build (the commands).
 fbt's own steps, found through the roles the models declare (roles): logcheck (the log is whole,
 or why not), accounting (every record accounted for), figures (the summary's), state (review
-decisions and export history), review (the CSV round trip), dataset_info (LLaMA-Factory's register)
-and report (the summary as text). clock makes the time stamps."""
+decisions and export history), review (the CSV round trip), dataset_info (LLaMA-Factory's register),
+report (the summary as text), report_data (the build report's figures, from the database), charts
+(its SVG) and report_page (target/report.html). clock makes the time stamps."""
 
-from .build import BuildResult, build, compile_models, run, run_query, test
+from .build import BuildResult, build, compile_models, run, run_query, test, write_report
 from .errors import EngineError, UsageError
 from .interrupts import failures_in_one_line
 from .project import Project, load_project
@@ -19,4 +20,4 @@ from .vars import GivenVar
 
 __all__ = ["BuildResult", "EngineError", "GivenVar", "Project", "ReviewExport", "ReviewImport",
            "UsageError", "build", "compile_models", "export_review", "failures_in_one_line", "import_review",
-           "load_project", "run", "run_query", "test"]
+           "load_project", "run", "run_query", "test", "write_report"]

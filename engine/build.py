@@ -1,17 +1,23 @@
-"""The commands' work: run, build (the pipeline of engine/pipeline.py), test and query."""
+"""The commands' work: run, build (the pipeline of engine/pipeline.py), test, query and report."""
 
 from __future__ import annotations
 
-from .commit import settle
+import os
+from pathlib import Path
+
+from .commit import journal_path, roll_forward, settle
 from .datatest import TestResult, collect_tests, run_tests
+from .errors import DatabaseError
+from .lock import build_lock
 from .pipeline import BuildResult, ModelResult, Progress, execute, quiet
 from .project import Project
 from .query import Answer, check_statements, confine, query_errors, stream
 from .render import Renderer, compile_models
+from .report_page import stage_page
 from .runner import connect_read_only
 
 __all__ = ["Answer", "BuildResult", "ModelResult", "build", "compile_models", "run", "run_query",
-           "test"]
+           "test", "write_report"]
 
 
 def run(project: Project, progress: Progress | None = None) -> BuildResult:
@@ -56,3 +62,22 @@ def run_query(project: Project, sql: str, limit: int = 0) -> Answer:
     answer = Answer([d[0] for d in con.description])
     answer.batches = stream(con, limit, answer)
     return answer
+
+
+def write_report(project: Project) -> Path:
+    """target/report.html again, from the last build's database and run_results.json."""
+    shown = project.show(project.database)
+    with build_lock(project.database, shown):  # not while a build commits its own
+        roll_forward(journal_path(project.database))
+        run_results = project.target_dir / "run_results.json"
+        if not run_results.is_file() or not project.database.is_file():
+            raise DatabaseError(f"{project.show(run_results)}: no build to report on yet; run "
+                                f"`python cli.py build` first")
+        target = project.target_dir / "report.html"
+        staged = target.with_name(f".report.html.{os.getpid()}.tmp")
+        try:
+            stage_page(project.database, run_results, {}, staged)
+            os.replace(staged, target)
+        finally:
+            staged.unlink(missing_ok=True)
+    return target

@@ -77,6 +77,10 @@ class DatabaseError(EngineError):
     "The database file is missing or cannot be read"
 
 
+class ReportError(EngineError):
+    "The build report cannot be made from what the last build left"
+
+
 class ReviewError(EngineError):
     "A review CSV cannot be read or has bad rows; nothing was imported"
 

@@ -33,6 +33,7 @@ from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
 from .project import Project
 from .render import Rendered, Renderer, compile_models
+from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
 from .runner import connect_new, make_room, remove_build_files, run_model, seal
 from .state import last_read, load_state, stage_state, state_path
@@ -48,6 +49,9 @@ class ModelResult:
     name: str
     rows: int | None  # None for a view
     seconds: float
+    depends_on: list[str] = field(default_factory=list)
+    materialized: str = ""   # 'table' or 'view'
+    role: str | None = None  # config(role=...), engine/roles.py
 
 
 @dataclass
@@ -63,6 +67,8 @@ class BuildResult:
     build_id: str | None = None
     seconds: float = 0.0
     run_results: Path | None = None
+    report: Path | None = None
+    sources: list[tuple[str, Path, int]] = field(default_factory=list)  # each log read: name, path, bytes
     warnings: list[str] = field(default_factory=list)  # said in the summary
 
 
@@ -111,6 +117,10 @@ class Build:
     @property
     def run_results(self) -> Path:
         return self.project.target_dir / f".run_results.json.{os.getpid()}.tmp"
+
+    @property
+    def report(self) -> Path:
+        return self.project.target_dir / f".report.html.{os.getpid()}.tmp"
 
     def __enter__(self) -> Build:
         return self
@@ -161,8 +171,9 @@ def take_lock(b: Build) -> None:
     """One build at a time; a killed build's commit is finished first, its leftovers cleared."""
     b.stack.enter_context(build_lock(b.database, b.project.show(b.database)))
     roll_forward(journal_path(b.database))
-    for stale in b.project.target_dir.glob(".run_results.json.*.tmp"):
-        stale.unlink()
+    for pattern in (".run_results.json.*.tmp", ".report.html.*.tmp"):
+        for stale in b.project.target_dir.glob(pattern):
+            stale.unlink()
     b.stack.callback(clean_up, b, made_output_dir=not b.output_dir.exists())
 
 
@@ -175,6 +186,7 @@ def plan_files(b: Build) -> None:
 def check_logs(b: Build) -> None:
     """Every log the models read is there and whole (and how it was, to know if it changes)."""
     b.sources, b.fingerprints = check_sources(b.project, b.models)
+    b.result.sources = [(name, path, b.fingerprints[path][2]) for name, path in b.sources.items()]
     pause_point("logs-checked")
 
 
@@ -280,6 +292,24 @@ def stage_run_results(b: Build) -> None:
     b.result.run_results = b.project.target_dir / "run_results.json"
     write_run_results(b.project, b.result, b.run_results)
     b.moves.append((b.run_results, b.result.run_results))
+
+
+def stage_report(b: Build) -> None:
+    """target/report.html, the build as a page, from the sealed database and run_results.json; if
+    it cannot be written the build goes on, with a warning and a page that says why."""
+    final = b.project.target_dir / "report.html"
+    try:
+        stage_page(b.building, b.run_results, {dst: src for src, dst in b.moves}, b.report)
+    except Exception as e:  # the report never fails a build; interrupts do stop it
+        if interrupted(e):
+            raise
+        b.result.warnings.append(f"{b.project.show(final)}: not written ({type(e).__name__}: {e}); "
+                                 f"`python cli.py report` writes it again")
+        if not stage_failure_page(b.report, f"{type(e).__name__}: {e}"):
+            pause_point("staged")
+            return
+    b.result.report = final
+    b.moves.append((b.report, final))
     pause_point("staged")
 
 
@@ -298,8 +328,8 @@ def commit_build(b: Build) -> None:
 
 STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, build_models_the_files_read,
          start_exports, build_other_models, check_accounting, run_data_tests, finish_exports,
-         check_logs_unchanged, check_log_grew, seal_database, stage_history, stage_run_results, check_targets,
-         commit_build)
+         check_logs_unchanged, check_log_grew, seal_database, stage_history, stage_run_results, stage_report,
+         check_targets, commit_build)
 
 
 # ---- what the steps share --------------------------------------------------------------------------
@@ -314,7 +344,7 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
         return
     remove_build_files(b.building)
     updating = state_path(b.project).with_name(f".{state_path(b.project).name}.updating")
-    for leftover in (b.run_results, updating, *b.copies):
+    for leftover in (b.run_results, b.report, updating, *b.copies):
         leftover.unlink(missing_ok=True)
     discard_staging(b.staging)
     if made_output_dir and b.output_dir.is_dir() and not any(b.output_dir.iterdir()):
@@ -335,7 +365,9 @@ def run_models(b: Build, names: list[str]) -> list[ModelResult]:
         b.progress(f"model {name} ...")
         started = time.perf_counter()
         rows = run_with_room(b, name)
-        results.append(ModelResult(name, rows, time.perf_counter() - started))
+        model = b.models[name]
+        results.append(ModelResult(name, rows, time.perf_counter() - started, list(model.refs), b.kinds[name],
+                                   model.config.get("role")))
     return results
 
 
@@ -367,15 +399,18 @@ def write_run_results(project: Project, result: BuildResult, path: Path) -> None
         "elapsed_seconds": round(result.seconds, 3),
         "vars": project.vars,
         "database": str(result.database),
-        "models": [{"name": m.name, "rows": m.rows, "seconds": round(m.seconds, 3)}
+        "sources": [{"source": name, "path": project.show(path), "bytes": size}
+                    for name, path, size in result.sources],
+        "models": [{"name": m.name, "rows": m.rows, "seconds": round(m.seconds, 3),
+                    "materialized": m.materialized, "depends_on": m.depends_on, "role": m.role}
                    for m in result.models],
         "tests": [{"name": t.test.name, "status": "pass" if t.passed else "fail",
                    "failures": t.failures} for t in result.tests],
         "accounting": result.accounting.as_dict() if result.accounting else None,
         "figures": result.figures,
         "build_id": result.build_id,
-        "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows}
-                    for e in result.exports],
+        "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows,
+                     "left_out": e.left_out} for e in result.exports],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:

@@ -62,7 +62,8 @@ def summarize(result: BuildResult, show=str) -> list[str]:
         if not any(e.rows for e in result.exports if e.format not in ("dataset_info", "dataset_card")):
             lines.append("no samples matched: the files written are valid and empty")
     lines += [f"warning: {w}" for w in result.warnings]
-    lines.append(f"done in {result.seconds:.2f}s; figures in {show(result.run_results)}")
+    lines.append(f"done in {result.seconds:.2f}s; figures in {show(result.run_results)}"
+                 + (f", the report in {show(result.report)}" if result.report else ""))
     return lines
 
 

@@ -13,6 +13,7 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_array,
     help="indented JSON array of {instruction, input, output[, system][, history]} (Alpaca, LLaMA-Factory)",
+    trainer="LLaMA-Factory (alpaca)",
     optional=OPTIONAL,
     dataset_info={"formatting": "alpaca", "ranking": False,
                   "columns": {"prompt": "instruction", "query": "input", "response": "output",

@@ -36,6 +36,7 @@ class Exporter:
     optional: tuple[str, ...] = ()     # fields left out of the file when NULL in every row (system)
     dataset_info: Mapping[str, Any] | None = None  # its LLaMA-Factory dataset_info.json entry
     min_rows: int = 0          # fewer rows than the service it is for takes: the summary warns
+    trainer: str = ""          # what reads it (the build report says so beside each file)
 
     def open(self, out: Output, fields: tuple[str, ...] | None = None) -> Sink:
         """A sink that writes this format to out, batch by batch, with the given fields (all of them,

@@ -22,6 +22,7 @@ TRL = Exporter(
     fields=TRL_FIELDS,
     layout=json_lines,
     help='JSON lines of {"prompt", "chosen", "rejected"} as message lists (TRL DPOTrainer)',
+    trainer="TRL DPOTrainer",
 )
 
 ALPACA = Exporter(
@@ -31,6 +32,7 @@ ALPACA = Exporter(
     fields=ALPACA_FIELDS,
     layout=json_array,
     help="JSON array of {instruction, input, chosen, rejected[, system][, history]} (LLaMA-Factory ranking)",
+    trainer="LLaMA-Factory (alpaca, ranking)",
     optional=ALPACA_OPTIONAL,
     dataset_info={"formatting": "alpaca", "ranking": True,
                   "columns": {"prompt": "instruction", "query": "input", "chosen": "chosen",
@@ -44,6 +46,7 @@ OPENAI = Exporter(
     fields=OPENAI_FIELDS,
     layout=json_lines,
     help='JSON lines of {"input": {"messages"}, "preferred_output", "non_preferred_output"} (OpenAI DPO)',
+    trainer="OpenAI preference fine-tuning (DPO)",
     min_rows=10,  # OpenAI's fine-tuning refuses files with fewer examples
 )
 
@@ -54,6 +57,7 @@ SHAREGPT = Exporter(
     fields=("conversations", "chosen", "rejected", "system"),
     layout=json_array,
     help='JSON array of {"conversations", "chosen", "rejected"[, "system"]} (LLaMA-Factory ShareGPT ranking)',
+    trainer="LLaMA-Factory (sharegpt, ranking)",
     optional=("system",),
     dataset_info={"formatting": "sharegpt", "ranking": True,
                   "columns": {"messages": "conversations", "chosen": "chosen", "rejected": "rejected",

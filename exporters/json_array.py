@@ -14,5 +14,6 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_array,
     help="indented JSON array of {instruction, input, output, rating, model_name, feedback_id, timestamp}",
+    trainer="any SFT trainer that reads JSON (the original script's format)",
     dataset_info=DATASET_INFO,
 )

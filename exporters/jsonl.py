@@ -10,5 +10,6 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_lines,
     help="JSON lines, one {instruction, input, output, rating, model_name, feedback_id, timestamp} each",
+    trainer="any SFT trainer that reads JSON lines (the original script's format)",
     dataset_info=DATASET_INFO,
 )

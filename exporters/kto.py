@@ -17,6 +17,7 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_lines,
     help='JSON lines of {"prompt", "completion", "label": true|false} (TRL KTOTrainer)',
+    trainer="TRL KTOTrainer",
 )
 
 SHAREGPT = Exporter(
@@ -26,6 +27,7 @@ SHAREGPT = Exporter(
     fields=("messages", "kto_tag"),
     layout=json_array,
     help='JSON array of {"messages": [...], "kto_tag": true|false} (LLaMA-Factory stage: kto)',
+    trainer="LLaMA-Factory (stage: kto)",
     dataset_info={"formatting": "sharegpt", "ranking": False,
                   "columns": {"messages": "messages", "kto_tag": "kto_tag"}, "tags": OPENAI_TAGS},
 )

@@ -16,6 +16,7 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_lines,
     help='JSON lines of {"messages": [{"role", "content"}, ...]} (OpenAI chat fine-tuning)',
+    trainer="TRL SFTTrainer, Axolotl, LLaMA-Factory (OpenAI chat format)",
     min_rows=10,  # OpenAI's fine-tuning refuses files with fewer examples
     dataset_info={"formatting": "sharegpt", "ranking": False, "columns": {"messages": "messages"},
                   "tags": OPENAI_TAGS},

@@ -13,4 +13,5 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_lines,
     help='JSON lines of {"prompt": [messages], "completion": [assistant]} (TRL SFTTrainer, only the reply trained)',
+    trainer="TRL SFTTrainer (prompt-completion)",
 )

@@ -13,6 +13,7 @@ EXPORTER = Exporter(
     fields=FIELDS,
     layout=json_array,
     help='JSON array of {"conversations": [{"from", "value"}, ...][, "system"]} (LLaMA-Factory ShareGPT)',
+    trainer="LLaMA-Factory (sharegpt)",
     optional=OPTIONAL,
     dataset_info={"formatting": "sharegpt", "ranking": False,
                   "columns": {"messages": "conversations", "system": "system"},

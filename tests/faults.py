@@ -19,7 +19,8 @@ POINTS = {
     "journal-written": "new",   # committed: the next fbt command rolls it forward
     "move-1": "new", "move-2": "new", "move-3": "new",   # the training files
     "move-4": "new",            # run_results.json
-    "move-5": "new",            # the database, last
+    "move-5": "new",            # report.html
+    "move-6": "new",            # the database, last
 }
 
 
