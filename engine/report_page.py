@@ -19,7 +19,8 @@ from .report_data import FileFigures, ReportData, collect_report
 from .runner import connect_read_only
 
 CLIP = 140           # characters of a text shown before it is clipped
-FULL = 20_000        # characters of a clipped text kept for its expanded view
+FULL = 4_000         # characters of a clipped text kept for its expanded view (bounds the page's size)
+HOVER = 600          # of those, shown on hover
 
 CSS = """
 :root { color-scheme: light dark; --bg: #fff; --fg: #1d2330; --muted: #5b6475; --line: #d9dde5;
@@ -119,7 +120,7 @@ def clip(value: Any, limit: int = CLIP) -> str:
     if len(content) <= limit:
         return escape(content)
     kept = content[:FULL] + (f" … ({len(content) - FULL:,} more characters)" if len(content) > FULL else "")
-    return (f'<details class="clip"><summary title="{escape(content[:2000])}">{escape(content[:limit])}'
+    return (f'<details class="clip"><summary title="{escape(content[:HOVER])}">{escape(content[:limit])}'
             f'<span class="muted"> … ({len(content):,} characters; expand)</span></summary>'
             f'<div class="full">{escape(kept)}</div></details>')
 
