@@ -148,6 +148,23 @@ def flow_chart(read: int, rejected: dict[str, int], valid: int, excluded: dict[s
     return svg(WIDTH, y + 20, body, "what happened to every record")
 
 
+def parts_bar(label: str, parts: list[tuple[str, int, str]]) -> str:
+    """One bar of 100%, split into named parts (name, count, CSS class), a legend under it."""
+    total = sum(n for _, n, _ in parts)
+    bar, x = WIDTH - LABEL - 60, float(LABEL)
+    body = [text(0, ROW * 0.7, f"{label} {total:,}", "label", limit=26)]
+    for name, n, cls in parts:
+        w = bar * n / total if total else 0
+        body.append(rect(x, 0, w, ROW, cls, f"{name}: {n:,} ({share(n, total)})"))
+        x += w
+    x, y = float(LABEL), ROW + 10
+    for name, n, cls in parts:
+        words = f"{name} {n:,}"
+        body += [rect(x, y, 12, 12, cls, words), text(x + 16, y + 10, words, "note")]
+        x += 16 + 7 * len(words) + 18
+    return svg(WIDTH, y + 20, body, label)
+
+
 def lineage(models: Sequence[dict[str, Any]]) -> str:
     """The models as a graph, left to right in build order (a model right of what it reads), each box
     with its rows (or 'view') and seconds."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import duckdb
 
 ROLES = ("log", "rejected", "valid", "eligibility", "samples")  # the models the figures are read from
+BASE_ROLES = ("base", "base_rejected", "base_samples")          # and, when a base set was read, these
 HEAD_ROWS = 3                  # rows shown of each file
 HEAD_BYTES = 1 << 20           # read at most this much of a file for them
 DAILY_SPAN_DAYS = 62           # a log spanning more days is charted by week
@@ -56,6 +57,7 @@ class ReportData:
     undated: int                                   # valid records without a date in their timestamp
     files: list[FileFigures]
     samples_per_model: dict[str, int]
+    base: dict[str, Any] | None = None             # read, merged, rejected_by_reason; None: no base set
 
     def figures(self) -> dict[str, int | float]:
         """Every number the page shows that run_results.json also holds, by the name the page gives it."""
@@ -64,6 +66,10 @@ class ReportData:
         out |= {f"rejected.{k}": v for k, v in self.rejected_by_reason.items()}
         out |= {f"excluded.{k}": v for k, v in self.excluded_by.items()}
         out |= {f"samples.{k}": v for k, v in self.samples_per_model.items()}
+        if self.base:
+            out |= {"base.read": self.base["read"], "base.merged": self.base["merged"],
+                    "base.rejected": sum(self.base["rejected_by_reason"].values())}
+            out |= {f"base.rejected.{k}": v for k, v in self.base["rejected_by_reason"].items()}
         out |= {f"file.{f.name}.rows": f.rows for f in self.files}
         out |= {f"model.{m['name']}.rows": m["rows"] for m in self.build["models"] if m["rows"] is not None}
         out |= {f"test.{t['name']}.failures": t["failures"] for t in self.build["tests"]}
@@ -77,7 +83,8 @@ def collect_report(con: duckdb.DuckDBPyConnection, build: dict[str, Any],
     """The report's figures from the database a build left (con) and its run_results.json (build);
     where maps a file's place to where it is now (staged, during the build)."""
     roles = {m["role"]: m["name"] for m in build.get("models", []) if m.get("role")}
-    missing = [r for r in ROLES if r not in roles]
+    with_base = bool((build.get("accounting") or {}).get("base"))
+    missing = [r for r in ROLES + BASE_ROLES * with_base if r not in roles]
     if missing:
         raise ReportError(f"run_results.json names no model of role {', '.join(missing)} (a build of an "
                           f"older fbt?); build again, then `python cli.py report`")
@@ -95,14 +102,23 @@ def collect_report(con: duckdb.DuckDBPyConnection, build: dict[str, Any],
         dated = con.execute(
             f"SELECT model_name, try_cast(left(timestamp, 10) AS DATE) AS day, rating, count(*) "
             f"FROM {valid} GROUP BY ALL").fetchall()
+        base = base_figures(con, *(quote_identifier(roles[r]) for r in BASE_ROLES)) if with_base else None
     ratings, grain, periods, averages, undated = rating_figures(dated)
     excluded = {"below_min_rating": 0, "other_model": 0} | {k: v for k, v in eligible if k is not None}
     return ReportData(
         build=build, read=int(read), rejected_by_reason=reasons, valid=sum(map(sum, ratings.values())),
         excluded_by=excluded, samples=sum(v for k, v in eligible if k is None), ratings=ratings, grain=grain,
-        periods=periods, averages=averages, undated=undated, samples_per_model=per_model,
+        periods=periods, averages=averages, undated=undated, samples_per_model=per_model, base=base,
         files=[file_figures(e, (where or {}).get(Path(e["path"]), Path(e["path"])))
                for e in build["exports"]])
+
+
+def base_figures(con: duckdb.DuckDBPyConnection, base: str, rejected: str, merged: str) -> dict[str, Any]:
+    """The base set's records: read, merged into the files, rejected by reason."""
+    return {"read": con.execute(f"SELECT count(*) FROM {base}").fetchone()[0],
+            "merged": con.execute(f"SELECT count(*) FROM {merged}").fetchone()[0],
+            "rejected_by_reason": {str(k): int(v) for k, v in con.execute(
+                f"SELECT reason, count(*) FROM {rejected} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()}}
 
 
 def rating_figures(rows: list[tuple[str, date | None, int, int]]) -> tuple[

@@ -170,9 +170,24 @@ def flow(data: ReportData) -> str:
     return (f"<section><h2>What happened to every record</h2>"
             f"<p>read {data.read:,} = rejected {rejected:,}{' (' + reasons + ')' if reasons else ''} "
             f"+ valid {data.valid:,}<br>valid {data.valid:,} = samples {data.samples:,}"
-            f"{' + ' + excluded if excluded else ''}</p>{chart}"
+            f"{' + ' + excluded if excluded else ''}</p>{chart}{base_flow(data.base)}"
             f'<p class="muted">Then each file\'s rows: a file holds the samples of its split, pairs or '
             f"KTO rows made from the valid records, and the base set when one is merged.</p></section>")
+
+
+def base_flow(base: dict[str, Any] | None) -> str:
+    """The base set's records, merged or rejected (by reason), when one was read."""
+    if not base:
+        return ""
+    reasons = base["rejected_by_reason"]
+    rejected = sum(reasons.values())
+    why = " + ".join(f"{escape(k)} {figure('base.rejected.' + k, v)}" for k, v in reasons.items())
+    return (f"<p>base set: read {figure('base.read', base['read'])} = merged "
+            f"{figure('base.merged', base['merged'])} + rejected {figure('base.rejected', rejected)}"
+            f"{' (' + why + ')' if why else ''}</p>"
+            + charts.parts_bar("base read", [(f"rejected: {k}", v, f"rej{i % 4}") for i, (k, v)
+                                             in enumerate(reasons.items())]
+                               + [("merged", base["merged"], "good")]))
 
 
 def ratings(data: ReportData) -> str:

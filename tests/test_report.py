@@ -40,6 +40,10 @@ def expected_figures(run_results: dict) -> dict:
     out |= {f"rejected.{k}": v for k, v in a["rejected_by_reason"].items()}
     out |= {f"excluded.{k}": v for k, v in a["excluded_by"].items()}
     out |= {f"samples.{k}": v for k, v in a["samples_per_model"].items()}
+    if a.get("base"):
+        out |= {"base.read": a["base"]["read"], "base.merged": a["base"]["merged"],
+                "base.rejected": a["base"]["rejected"]}
+        out |= {f"base.rejected.{k}": v for k, v in a["base"]["rejected_by_reason"].items()}
     out |= {f"file.{Path(e['path']).name}.rows": e["rows"] for e in run_results["exports"]}
     out |= {f"model.{m['name']}.rows": m["rows"] for m in run_results["models"] if m["rows"] is not None}
     out |= {f"test.{t['name']}.failures": t["failures"] for t in run_results["tests"]}
@@ -112,6 +116,25 @@ def test_every_build_writes_the_page_with_the_same_figures(built):
     assert "甄嬛-7b" in page and "\\u" not in page  # UTF-8, never escaped
     assert "臣妾遵旨。" * 20 in page and "expand" in page  # the long reply clipped, the whole of it kept
     assert not re.search(r"<script|<link|<img|\b(src|href)=|url\(|@import|https?://", page)  # nothing fetched
+
+
+def test_the_base_set_is_in_the_report_when_one_is_merged(project):
+    base = project.write("data/base.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"instruction": "你好", "input": "", "output": "臣妾是甄嬛。"},
+        {"instruction": "", "output": "b"},
+        {"instruction": "问", "output": None}, {"instruction": "请继续", "output": "是。"}]))
+    project.write_log([record(1), record(2, rating=2)])
+    project.invoke("build", "--var", f"base_dataset={base}")
+    results = run_results(project)
+    assert results["accounting"]["base"]["rejected_by_reason"] == {"empty_instruction": 1, "empty_output": 1}
+    with duckdb.connect(str(project.db), read_only=True) as con:
+        data = collect_report(con, results)
+    assert data.base == {"read": 4, "merged": 2,
+                         "rejected_by_reason": {"empty_instruction": 1, "empty_output": 1}}
+    assert data.figures() == expected_figures(results)
+    parser = Figures()
+    parser.feed((project.root / "target/report.html").read_text(encoding="utf-8"))
+    assert page_figures(parser.found) == expected_figures(results)
 
 
 def test_report_writes_it_again_from_the_last_build(built, monkeypatch):
