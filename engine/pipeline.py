@@ -387,7 +387,21 @@ def run_with_room(b: Build, name: str) -> int | None:
             b.progress(f"model {name}: a record over {room:,} bytes; reading again with room for "
                        f"{limits.record_bytes:,}")
             make_room(b.con, limits.record_bytes)
+            for view in upstream_views(b, name):  # a view reading the log holds its reader's room
+                b.models[view] = b.renderer.render(b.project.models[view])
+                run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
             b.models[name] = b.renderer.render(b.project.models[name])
+
+
+def upstream_views(b: Build, name: str) -> list[str]:
+    """The views a model reads, directly or through other views, in build order."""
+    found, todo = set(), list(b.models[name].refs)
+    while todo:
+        ref = todo.pop()
+        if ref not in found and b.kinds.get(ref) == "view":
+            found.add(ref)
+            todo.extend(b.models[ref].refs)
+    return [n for n in b.models if n in found]
 
 
 def write_run_results(project: Project, result: BuildResult, path: Path) -> None:

@@ -14,6 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import CompileError, EngineError
 from .graph import topo_order
 from .logcheck import RECORDS
+from .logshape import log_format
 from .project import Project, SqlFile
 from .roles import ROLES
 from .vars import Literal, sql_literal, suggest
@@ -100,7 +101,8 @@ class Renderer:
         self.env.filters["literal"] = sql_literal
         self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
                                 literal=sql_literal, quote_identifier=quote_identifier,
-                                read_limits=self.limits)
+                                read_limits=self.limits, log_format=self.log_format)
+        self._formats: dict[Path, str] = {}
         self._macro_files = self.project.macros
         try:
             module = self.env.get_template("__macros__").make_module()
@@ -171,6 +173,17 @@ class Renderer:
 
     def source_path(self, name: str) -> Path:
         return self.project.path(self.project.vars[self.project.sources[name]])
+
+    def log_format(self, name: str) -> str:
+        """Which front-end wrote source name: var log_format when given ('app' or 'openwebui'), else
+        told from the file's first record (engine/logshape.py)."""
+        chosen = self.project.vars.get("log_format", "auto")
+        if chosen != "auto":
+            return str(chosen)
+        path = self.source_path(name)
+        if path not in self._formats:
+            self._formats[path] = log_format(path)
+        return self._formats[path]
 
     def var(self, name: str) -> Literal:
         if name not in self.project.vars:

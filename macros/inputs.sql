@@ -15,3 +15,26 @@
 {% macro largest_record() -%}
 {{ read_limits.record_bytes }}
 {%- endmacro %}
+
+{#- The records of a log source (source_name, e.g. 'feedback') as read_json reads them, one row each:
+    the given top-level fields as JSON (so no dirty value can fail the read), source_file, and
+    ordinal (the record number in the whole log, from 1). When the log is not in `format` (the
+    front-end that wrote it, told by the engine from its first record, or var log_format), the same
+    columns with no rows and no read: each staging model reads only the log of its own front-end. -#}
+{% macro read_log(source_name, format, fields) -%}
+{%- if log_format(source_name) == format -%}
+{%- set path = source(source_name) -%}
+select *
+from read_json(
+    {{ path }},
+    format = {{ json_format(path[1:-1]) }},
+    records = true,
+    filename = true,
+    maximum_object_size = {{ largest_record() }},
+    columns = { {%- for f in fields %}{{ quote_identifier(f) }}: 'JSON'{{ ', ' if not loop.last }}{% endfor -%} }
+) with ordinality as log({% for f in fields %}{{ quote_identifier(f) }}, {% endfor %}source_file, ordinal)
+{%- else -%}
+select {% for f in fields %}null::JSON as {{ quote_identifier(f) }}, {% endfor %}null::VARCHAR as source_file, null::BIGINT as ordinal
+where false
+{%- endif -%}
+{%- endmacro %}

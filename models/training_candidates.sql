@@ -88,6 +88,7 @@ gated as (
 select
     position, source_file, feedback_id, session_id, timestamp, model_name, user_input, model_response, rating,
     temperature, top_p, top_k, max_tokens, comment, ordinal,
+    message_id, thumbs, detailed_rating, feedback_reason, tags, arena, chat_title, siblings, history,
     decision, corrected_output, times_rated,
     coalesce(corrected_output, model_response) as good_reply,
     good_excluded_by,
