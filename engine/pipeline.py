@@ -352,10 +352,17 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
 
 
 def log_name(b: Build) -> str:
-    """The log, as the files the log model reads are named (the key of its figures in the state)."""
-    log = b.models[declared(b.models, "log")]
+    """The log, as the files the log model reads (itself or through its staging models) are named
+    (the key of its figures in the state)."""
+    sources, seen, todo = set(), set(), [declared(b.models, "log")]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            sources.update(b.models[name].sources)
+            todo.extend(b.models[name].refs)
     return " + ".join(sorted(b.project.show(b.project.path(b.project.vars[b.project.sources[s]]))
-                             for s in log.sources))
+                             for s in sources))
 
 
 def run_models(b: Build, names: list[str]) -> list[ModelResult]:

@@ -47,11 +47,14 @@ nullif({{ strip_text(var('system_prompt')) }}, '')
 {%- endmacro %}
 
 {#- The history of each row of `rows` (a relation with feedback_id, session_id, timestamp and
-    position): the earlier turns of its chat session as a list of {'user', 'assistant'}, in
-    timestamp order, one row per feedback_id that has any. A turn is earlier when it has the same
-    session_id (not empty) and an earlier timestamp (ties: earlier in the log); turns without a
-    timestamp are never history, nor given any. The turns are the replies the user saw, whatever
-    their rating, except those dropped in review (in no file at all); texts are redacted. -#}
+    position): the earlier turns of its chat as a list of {'user', 'assistant'}, oldest first, one
+    row per feedback_id that has any; texts are redacted, and a turn whose reply was dropped in
+    review (in no file at all) is left out.
+    - The app's log holds only the rated turns: a turn is earlier when it has the same session_id
+      (not empty) and an earlier timestamp (ties: earlier in the log); turns without a timestamp are
+      never history, nor given any. The turns are the replies the user saw, whatever their rating.
+    - Open WebUI's export holds the whole chat (stg_openwebui_feedback's history, from its snapshot):
+      the chain from the chat's first message to the prompt, unrated turns included. -#}
 {% macro session_history(rows) -%}
 select
     r.feedback_id,
@@ -63,5 +66,21 @@ join {{ ref('training_candidates') }} as h
     and (h.timestamp < r.timestamp or (h.timestamp = r.timestamp and h.position < r.position))
 where r.session_id <> '' and r.timestamp <> '' and h.timestamp <> ''
     and coalesce(h.decision, '') <> 'drop'
+    and h.history is null  -- the app's log
 group by r.feedback_id
+union all
+select
+    c.feedback_id,
+    list_transform(
+        list_filter(c.history, lambda t: t.user <> '' and t.assistant <> ''
+                    and not list_contains(coalesce(d.dropped, []), t.message_id)),
+        lambda t: {'user': {{ redact('t.user') }}, 'assistant': {{ redact('t.assistant') }}}) as turns
+from {{ rows }} as r
+join {{ ref('training_candidates') }} as c on c.feedback_id = r.feedback_id and c.history is not null
+left join (
+    select session_id, list(message_id) as dropped
+    from {{ ref('training_candidates') }}
+    where decision = 'drop' and message_id is not null
+    group by session_id
+) as d on d.session_id = c.session_id
 {%- endmacro %}

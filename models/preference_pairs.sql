@@ -1,5 +1,4 @@
-{{ config(tests={'chosen_id': ['not_null', 'unique'], 'rejected_id': ['not_null', 'unique'],
-                 'pair_id': ['unique']}) }}
+{{ config(tests={'chosen_id': ['not_null'], 'rejected_id': ['not_null'], 'pair_id': ['unique']}) }}
 -- Preference pairs (DPO): two replies to the same prompt whose ratings differ by at least min_gap;
 -- the better one is chosen. Same prompt = the same stripped user_input; same model too, unless
 -- --var same_model_pairs=false. The chosen reply is a good answer (it passes every gate of a
@@ -16,6 +15,16 @@
 -- With --var with_history=true the replies are paired within their chat session (a regenerated
 -- reply and the first one), and the pair's prompt carries the session's turns before the earlier of
 -- the two (macros/chat.sql, session_history), as context: earlier_turns, and Alpaca's history.
+-- Sibling pairs (kind 'sibling'; Open WebUI's export, --var sibling_pairs=false turns them off): the
+-- other answers to the same user message (a regeneration, the arena's other side) are in the
+-- snapshot, and Open WebUI's leaderboard counts a 👍 reply as a win over each of them and a 👎 reply
+-- as a loss to each. So a 👍 reply (a good answer) is chosen over each sibling, and a 👎 reply (a bad
+-- answer) rejected against each; no min_gap. A sibling rated itself is that record, with its gates
+-- (a 👍 is never rejected, a 👎 never chosen); an unrated one is a good answer only when unreviewed
+-- replies are exported (export_unreviewed) and a bad one always, both of model_name when given.
+-- At most max_pairs_per_prompt sibling pairs per prompt, the earliest in the log first; the same
+-- two replies are one pair (a rating pair first). Rating pairs keep each reply in at most one pair;
+-- a sibling pair may share a reply with another pair.
 with replies as (
     -- only what ranking needs: the replies' texts join in once the pairs are known (a window over
     -- the whole rows would sort every reply's text)
@@ -57,12 +66,91 @@ pairs as (
         and r.rank = c.rank
     where c.rating - r.rating >= {{ var('min_gap') }}
         and c.rank <= {{ var('max_pairs_per_prompt') }}
+),
+
+rating_pairs as (
+    select
+        p.*, 'rating' as kind, chosen.good_reply as chosen_reply, rejected.model_response as rejected_reply
+    from pairs as p
+    join {{ ref('training_candidates') }} as chosen on chosen.feedback_id = p.chosen_id
+    join {{ ref('training_candidates') }} as rejected on rejected.feedback_id = p.rejected_id
+)
+{%- if var('sibling_pairs') %},
+
+sibling_answers as (
+    -- each rated reply (👍 a good answer, 👎 a bad one) with each other answer to its prompt, and the
+    -- sibling's own record when it was rated too
+    select
+        r.feedback_id, r.thumbs, r.rating, r.model_name, r.position, r.split, r.session_id, r.user_input,
+        r.good_reply, r.model_response,
+        r.siblings[s.n].message_id as sibling_message_id, r.siblings[s.n].model as sibling_model,
+        r.siblings[s.n].content as sibling_content, s.n,
+        o.feedback_id as sibling_id, o.thumbs as sibling_thumbs, o.rating as sibling_rating,
+        o.position as sibling_position, o.good_reply as sibling_good_reply,
+        o.good_excluded_by as sibling_good_excluded_by, o.bad_excluded_by as sibling_bad_excluded_by
+    from {{ ref('training_candidates') }} as r
+    cross join unnest(generate_series(1, len(r.siblings))) as s(n)
+    left join {{ ref('training_candidates') }} as o
+        on o.session_id = r.session_id and o.message_id = r.siblings[s.n].message_id
+    where (r.thumbs = 1 and r.good_excluded_by is null) or (r.thumbs = -1 and r.bad_excluded_by is null)
+),
+
+sibling_pairs as (
+    select
+        user_input, split,
+        -- a 👍 reply wins over its sibling; a 👎 reply loses to it
+        if(thumbs = 1, rating, sibling_rating) as chosen_rating,
+        if(thumbs = 1, sibling_rating, rating) as rejected_rating,
+        if(thumbs = 1, model_name, sibling_model) as chosen_model,
+        if(thumbs = 1, sibling_model, model_name) as rejected_model,
+        if(thumbs = 1, feedback_id, coalesce(sibling_id, sibling_message_id)) as chosen_id,
+        if(thumbs = 1, coalesce(sibling_id, sibling_message_id), feedback_id) as rejected_id,
+        if(thumbs = 1, position, coalesce(sibling_position, position)) as chosen_position,
+        if(thumbs = 1, coalesce(sibling_position, position), position) as rejected_position,
+        feedback_id as context_id,  -- siblings share the chat before the prompt
+        'sibling' as kind,
+        if(thumbs = 1, good_reply, coalesce(sibling_good_reply, sibling_content)) as chosen_reply,
+        if(thumbs = 1, sibling_content, model_response) as rejected_reply,
+        position, n
+    from sibling_answers
+    where ({{ var('model_name') }} = '' or sibling_model = {{ var('model_name') }})
+        and (not {{ var('same_model_pairs') }} or sibling_model = model_name)
+        and case
+            when thumbs = 1 and sibling_id is not null then coalesce(sibling_thumbs, 0) <> 1
+                                                         and sibling_bad_excluded_by is null
+            when thumbs = 1 then true
+            when sibling_id is not null then coalesce(sibling_thumbs, 0) <> -1 and sibling_good_excluded_by is null
+            else {{ var('export_unreviewed') }}
+        end
+),
+
+new_sibling_pairs as (
+    -- one pair per two replies (a pair found from both sides, or already a rating pair, once)
+    select *
+    from sibling_pairs as s
+    where not exists (select 1 from rating_pairs as p where p.chosen_id = s.chosen_id and p.rejected_id = s.rejected_id)
+    qualify row_number() over (partition by chosen_id, rejected_id order by position, n) = 1
+),
+
+ranked_sibling_pairs as (
+    select * exclude (n), row_number() over (partition by user_input, split order by position, n) as rank
+    from new_sibling_pairs
+    qualify rank <= {{ var('max_pairs_per_prompt') }}
+)
+{%- endif %},
+
+all_pairs as (
+    select * from rating_pairs
+    {%- if var('sibling_pairs') %}
+    union all by name
+    select * exclude (position) from ranked_sibling_pairs
+    {%- endif %}
 )
 {%- if var('with_history') %},
 
 contexts as (
     select h.feedback_id, h.session_id, h.timestamp, h.position
-    from pairs as p
+    from all_pairs as p
     join {{ ref('training_candidates') }} as h on h.feedback_id = p.context_id
 ),
 
@@ -74,12 +162,13 @@ earlier as (
 select
     least(p.chosen_position, p.rejected_position) as position,
     p.rank as pair_rank,
+    p.kind,
     p.chosen_id || ' > ' || p.rejected_id as pair_id,
     p.split,
     {{ redact('p.user_input') }} as prompt,
     {{ system_prompt() }} as system,
-    {{ redact('chosen.good_reply') }} as chosen,
-    {{ redact('rejected.model_response') }} as rejected,
+    {{ redact('p.chosen_reply') }} as chosen,
+    {{ redact('p.rejected_reply') }} as rejected,
     p.chosen_rating,
     p.rejected_rating,
     p.chosen_model,
@@ -95,9 +184,7 @@ select
     []::STRUCT("user" VARCHAR, assistant VARCHAR)[] as earlier_turns,
     null::VARCHAR[][] as history  -- left out of the files without with_history
     {%- endif %}
-from pairs as p
-join {{ ref('training_candidates') }} as chosen on chosen.feedback_id = p.chosen_id
-join {{ ref('training_candidates') }} as rejected on rejected.feedback_id = p.rejected_id
+from all_pairs as p
 {%- if var('with_history') %}
 left join earlier as e on e.feedback_id = p.context_id
 {%- endif %}
