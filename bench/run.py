@@ -3,6 +3,7 @@
     python bench/run.py                  # 100k and 1M records, median of 3 runs each
     python bench/run.py --10m            # and 10M records (11.6 GB; one run, no Python baseline)
     python bench/run.py --sizes 100000 --runs 5
+    python bench/run.py --sizes 100000 --openwebui   # and an Open WebUI export of as many records
 
 Logs are generated once into bench/out/ (seeded, so the same bytes every time) and reused; --clean
 deletes them afterwards. Every case is a whole process, timed by the wall clock, its peak memory the
@@ -31,6 +32,7 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
+from generate_openwebui import generate as generate_openwebui  # noqa: E402
 
 FILES = ["high_quality_samples.json", "high_quality_samples.jsonl", "alpaca_format_samples.json"]
 PYTHON_LIMIT = 2_000_000  # the baseline holds the log as Python objects: ~6 GB per 1M records
@@ -91,7 +93,7 @@ def project_copy() -> Path:
     return project
 
 
-def cases(log: Path, records: int, project: Path) -> list[Case]:
+def cases(log: Path, records: int, project: Path, openwebui: Path | None = None) -> list[Case]:
     python = sys.executable
     work = OUT / "work"
     fbt = [python, str(ROOT / "cli.py"), "--project-dir", str(project), "build", "--quiet",
@@ -102,18 +104,25 @@ def cases(log: Path, records: int, project: Path) -> list[Case]:
         Case("fbt build --format jsonl", fbt + ["--output-dir", str(work / "fbt-jsonl"), "--format",
                                                 "jsonl"]),
     ]
+    if openwebui:  # the same number of rated replies, each record with its chat's snapshot
+        found.append(Case("fbt build openwebui export", fbt[:-1] + [str(openwebui), "--output-dir",
+                                                                    str(work / "fbt-openwebui")]))
     if records <= PYTHON_LIMIT:
         found.append(Case("python baseline (3 formats)",
                           [python, str(HERE / "baseline.py"), str(log), str(work / "python")], work / "python"))
     return found
 
 
-def run_size(records: int, runs: int, project: Path) -> list[Case]:
+def run_size(records: int, runs: int, project: Path, openwebui: bool = False) -> list[Case]:
     log = OUT / f"feedback_{records}.json"
     if not log.exists():
         print(f"generating {log} ...", file=sys.stderr)
         generate(records, log)
-    found = cases(log, records, project)
+    export = OUT / f"openwebui_{records}.json" if openwebui else None
+    if export and not export.exists():
+        print(f"generating {export} ...", file=sys.stderr)
+        generate_openwebui(records, export)
+    found = cases(log, records, project, export)
     compare = any(case.name.startswith("python") for case in found)
     for i in range(runs):
         for case in found:
@@ -185,6 +194,8 @@ def main() -> None:
     parser.add_argument("--10m", dest="ten_million", action="store_true", help="also 10M records (one run)")
     parser.add_argument("--runs", type=int, default=3, help="runs per case (10M: one)")
     parser.add_argument("--clean", action="store_true", help="delete the generated logs afterwards")
+    parser.add_argument("--openwebui", action="store_true",
+                        help="also build an Open WebUI export of each size (bench/generate_openwebui.py)")
     args = parser.parse_args()
     sizes = args.sizes + [10_000_000] * args.ten_million
     runs = {n: 1 if n >= 10_000_000 else args.runs for n in sizes}
@@ -193,7 +204,7 @@ def main() -> None:
     results = {}
     checks = []
     for records in sizes:
-        results[records] = run_size(records, runs[records], project)
+        results[records] = run_size(records, runs[records], project, args.openwebui)
         checks.append(f"{records:,} records: {same_outputs(results[records])}")
     import duckdb
 
@@ -201,9 +212,16 @@ def main() -> None:
           f"{sys.version.split()[0]}, DuckDB {duckdb.__version__}; min_rating 4")
     print(table(results))
     print("\n".join(checks))
+    for records, found in results.items():
+        app, owui = (next((c for c in found if c.name == n and c.seconds), None)
+                     for n in ("fbt build (3 formats)", "fbt build openwebui export"))
+        if app and owui:
+            print(f"{records:,} records: the Open WebUI export builds in {owui.median / app.median:.1f}x the "
+                  f"time of the app's log ({owui.median:.2f} s against {app.median:.2f} s)")
     if args.clean:
         for records in sizes:
             (OUT / f"feedback_{records}.json").unlink(missing_ok=True)
+            (OUT / f"openwebui_{records}.json").unlink(missing_ok=True)
     shutil.rmtree(project, ignore_errors=True)
 
 
