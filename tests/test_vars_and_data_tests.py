@@ -109,17 +109,17 @@ def test_data_tests_pass_on_a_clean_build(project):
     assert all(line.startswith("PASS ") for line in lines)
     assert {"PASS not_null_training_samples_feedback_id", "PASS unique_training_samples_feedback_id",
             "PASS accepted_values_training_samples_rating", "PASS not_empty_training_samples_instruction",
-            "PASS not_empty_training_samples_output", "PASS unique_preference_pairs_chosen_id"} <= set(lines)
+            "PASS not_empty_training_samples_output", "PASS unique_preference_pairs_pair_id"} <= set(lines)
     # the build ran the tests of what its files read; `test` runs them all
     def tests_run() -> list[str]:
         return [t["name"] for t in json.loads((project.root / "target" / "run_results.json").read_text())["tests"]]
 
     ran = tests_run()
-    assert "unique_training_samples_feedback_id" in ran and "unique_preference_pairs_chosen_id" not in ran
+    assert "unique_training_samples_feedback_id" in ran and "unique_preference_pairs_pair_id" not in ran
     assert (f"data tests: {len(ran)} of {len(ran)} passed ({len(lines) - len(ran)} more, of models no file "
             f"reads: python cli.py test)") in summary
     project.invoke("build", "--format", "dpo")
-    assert "unique_preference_pairs_chosen_id" in tests_run()
+    assert "unique_preference_pairs_pair_id" in tests_run()
 
 
 def test_a_failing_sql_test_stops_the_build_before_anything_is_exported(project):
