@@ -354,13 +354,8 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
 def log_name(b: Build) -> str:
     """The log, as the files the log model reads (itself or through its staging models) are named
     (the key of its figures in the state)."""
-    sources, seen, todo = set(), set(), [declared(b.models, "log")]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            sources.update(b.models[name].sources)
-            todo.extend(b.models[name].refs)
+    reading = upstream({n: m.refs for n, m in b.models.items()}, [declared(b.models, "log")])
+    sources = {s for name in reading for s in b.models[name].sources}
     return " + ".join(sorted(b.project.show(b.project.path(b.project.vars[b.project.sources[s]]))
                              for s in sources))
 
