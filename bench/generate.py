@@ -140,13 +140,14 @@ def generate(records: int, path: Path, seed: int = 7) -> Path:
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(make=generate, about: str = __doc__) -> None:
+    """The command line of a log generator: RECORDS PATH [--seed N]."""
+    parser = argparse.ArgumentParser(description=about.splitlines()[0])
     parser.add_argument("records", type=int)
     parser.add_argument("path", type=Path)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    path = generate(args.records, args.path, args.seed)
+    path = make(args.records, args.path, args.seed)
     print(f"{path}: {args.records} records, {path.stat().st_size / 1e9:.2f} GB")
 
 

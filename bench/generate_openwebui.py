@@ -14,7 +14,6 @@ Made in chunks seeded from (seed, chunk number), on every core: the same argumen
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -161,15 +160,7 @@ def generate(records: int, path: Path, seed: int = 7) -> Path:
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("records", type=int)
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    path = generate(args.records, args.path, args.seed)
-    print(f"{path}: {args.records} records, {path.stat().st_size / 1e9:.2f} GB")
-
-
 if __name__ == "__main__":
-    main()
+    from generate import main
+
+    main(generate, __doc__)

@@ -24,20 +24,10 @@ OUT = HERE / "out"
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 from generate import generate
+from run import project_copy
 
 import engine
 from engine import pipeline
-
-
-def project_copy() -> Path:
-    """fbt's project (pyproject.toml, models, macros) in bench/out/report-project."""
-    project = OUT / "report-project"
-    shutil.rmtree(project, ignore_errors=True)
-    project.mkdir(parents=True)
-    shutil.copy(ROOT / "pyproject.toml", project)
-    for folder in ("models", "macros"):
-        shutil.copytree(ROOT / folder, project / folder)
-    return project
 
 
 def timed_build(project: engine.Project) -> dict[str, float]:
@@ -73,7 +63,7 @@ def main() -> None:
     if not log.exists():
         print(f"generating {log} ...", file=sys.stderr)
         generate(args.records, log)
-    root = project_copy()
+    root = project_copy("report-project")
     given = [engine.GivenVar("feedback_file", str(log), "--var"),
              engine.GivenVar("output_dir", str(root / "out"), "--var")]
     if args.format:

@@ -82,9 +82,9 @@ def measure(argv: list[str]) -> tuple[float, int]:
     return seconds, usage.ru_maxrss * 1024
 
 
-def project_copy() -> Path:
-    """fbt's project (pyproject.toml, models, macros) in bench/out, so its database lands there."""
-    project = OUT / "project"
+def project_copy(name: str = "project") -> Path:
+    """fbt's project (pyproject.toml, models, macros) in bench/out/<name>, so its database lands there."""
+    project = OUT / name
     shutil.rmtree(project, ignore_errors=True)
     project.mkdir(parents=True)
     shutil.copy(ROOT / "pyproject.toml", project)
