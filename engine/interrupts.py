@@ -59,8 +59,8 @@ def failures_in_one_line() -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         raise interrupted() from None
-    except RuntimeError as e:  # DuckDB's Python client, when a signal stops a query
-        if str(e) != "Query interrupted":
+    except RuntimeError as e:
+        if not query_interrupted(e):
             raise
         raise interrupted() from None
     except OSError as e:
@@ -68,6 +68,11 @@ def failures_in_one_line() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def query_interrupted(error: BaseException) -> bool:
+    """Is error what DuckDB's Python client raises when a signal stops a query?"""
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
 
 
 def interrupted() -> EngineError:

@@ -14,7 +14,7 @@ from exporters import EXPORTERS
 
 from . import charts
 from .errors import InterruptError
-from .interrupts import Deferral
+from .interrupts import Deferral, query_interrupted
 from .report_data import FileFigures, ReportData, collect_report
 from .runner import connect_read_only
 
@@ -302,5 +302,4 @@ def write_synced(path: Path, text: str) -> None:
 
 def interrupted(error: BaseException) -> bool:
     """Whether an error is Ctrl-C or SIGTERM arriving (DuckDB's 'Query interrupted' included)."""
-    return (isinstance(error, InterruptError) or bool(Deferral.received)
-            or isinstance(error, RuntimeError) and str(error) == "Query interrupted")
+    return isinstance(error, InterruptError) or bool(Deferral.received) or query_interrupted(error)
