@@ -17,7 +17,7 @@ from .errors import DatabaseError, ReviewError
 from .lock import build_lock
 from .render import compile_models, quote_identifier
 from .roles import declared
-from .runner import connect_read_only, duckdb_errors
+from .runner import connect_read_only, duckdb_errors, tables_of
 from .state import state_path, update_state
 from .vars import sql_literal
 
@@ -65,9 +65,7 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     con = connect_read_only(project.database, project.show(project.database))
     try:
         with duckdb_errors(f"review export ({project.show(project.database)})", DatabaseError):
-            tables = {r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-            if queue not in tables:
+            if queue not in tables_of(con):
                 raise ReviewError(f"{project.show(project.database)}: no {queue} table; run "
                                   f"`python cli.py build` first")
             decided = ""
@@ -252,10 +250,8 @@ def read_last_build(project: Project) -> tuple[set[str], dict[str, str]]:
     try:
         with duckdb_errors(f"review import ({project.show(project.database)})", DatabaseError):
             known = {r[0] for r in con.execute(f"SELECT feedback_id FROM {valid}").fetchall()}
-            tables = {r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
             exported = dict(con.execute(f"SELECT feedback_id, output FROM {quote_identifier(queue)}")
-                            .fetchall()) if queue in tables else {}
+                            .fetchall()) if queue in tables_of(con) else {}
             return known, exported
     finally:
         con.close()

@@ -133,6 +133,12 @@ def make_room(con: duckdb.DuckDBPyConnection, record_bytes: int) -> None:
         con.execute(f"SET memory_limit = '{needed}B'")
 
 
+def tables_of(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of the tables and views of the database's main schema."""
+    return {row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+
+
 def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()]
 
