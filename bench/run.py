@@ -4,6 +4,12 @@
     python bench/run.py --10m            # and 10M records (11.6 GB; one run, no Python baseline)
     python bench/run.py --sizes 100000 --runs 5
     python bench/run.py --sizes 100000 --openwebui   # and an Open WebUI export of as many records
+    python bench/run.py --no-daily       # without the daily case
+
+The daily case: yesterday's log of N records was built with --new-only; today the app has rewritten it
+with 1% more records. It times today's `build --new-only` (which parses only the new records, after
+yesterday's rows) against the same build parsing the whole log (--var full_parse=true), each run
+from a copy of yesterday's database and state.
 
 Logs are generated once into bench/out/ (seeded, so the same bytes every time) and reused; --clean
 deletes them afterwards. Every case is a whole process, timed by the wall clock, its peak memory the
@@ -152,6 +158,51 @@ def run_size(records: int, runs: int, project: Path, openwebui: bool = False) ->
     return found
 
 
+def run_daily(records: int, runs: int) -> list[Case]:
+    """Yesterday's N records built with --new-only; today's log, N + 1%, built with --new-only,
+    parsing only the new records and, in the same run, parsing all."""
+    today = OUT / f"feedback_{records}_daily.json"
+    if not today.exists():
+        print(f"generating {today} ...", file=sys.stderr)
+        generate(records + records // 100, today)
+    project = project_copy("daily")
+    log = project / "feedback.json"
+    yesterday_db = project / "yesterday"
+    with today.open("rb") as f:  # yesterday's log: today's first N records, as the app wrote them
+        data = f.read()
+    cut = nth(data, b"\n  }", records) + 4
+    log.write_bytes(data[:cut] + b"\n]")
+    del data
+    fbt = [sys.executable, str(ROOT / "cli.py"), "--project-dir", str(project), "build", "--quiet",
+           "--new-only", "--feedback-file", str(log), "--output-dir", str(OUT / "work" / "daily")]
+    measure(fbt)
+    shutil.copytree(project / "data", yesterday_db)
+    shutil.copyfile(today, log)
+    found = [Case("daily --new-only (new records)", fbt),
+             Case("daily --new-only (parse all)", fbt + ["--var", "full_parse=true"])]
+    for i in range(runs):
+        for case in found:
+            shutil.rmtree(project / "data")
+            shutil.copytree(yesterday_db, project / "data")
+            shutil.rmtree(OUT / "work", ignore_errors=True)
+            seconds, peak = measure(case.argv)
+            case.seconds.append(seconds)
+            case.peak_bytes = max(case.peak_bytes, peak)
+            print(f"  {records:>10,} {case.name:<28} run {i + 1}: {seconds:7.2f} s {peak / 2**20:8.0f} MiB",
+                  file=sys.stderr)
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.rmtree(OUT / "work", ignore_errors=True)
+    return found
+
+
+def nth(data: bytes, needle: bytes, n: int) -> int:
+    """Where the n-th needle is in data (the end of the n-th record: `\\n  }` in the app's layout)."""
+    at = -1
+    for _ in range(n):
+        at = data.index(needle, at + 1)
+    return at
+
+
 def same_outputs(found: list[Case]) -> str:
     """Whether fbt and the baseline wrote the same bytes (the copies kept for this are then removed)."""
     ours, theirs = OUT / "compare-fbt", OUT / "compare-python"
@@ -194,6 +245,8 @@ def main() -> None:
     parser.add_argument("--10m", dest="ten_million", action="store_true", help="also 10M records (one run)")
     parser.add_argument("--runs", type=int, default=3, help="runs per case (10M: one)")
     parser.add_argument("--clean", action="store_true", help="delete the generated logs afterwards")
+    parser.add_argument("--no-daily", dest="daily", action="store_false",
+                        help="leave out the daily case (N + 1%% new records, --new-only)")
     parser.add_argument("--openwebui", action="store_true",
                         help="also build an Open WebUI export of each size (bench/generate_openwebui.py)")
     args = parser.parse_args()
@@ -210,8 +263,14 @@ def main() -> None:
 
     print(f"fbt benchmark: {os.cpu_count()} cores, load average {load[0]:.1f} at start, Python "
           f"{sys.version.split()[0]}, DuckDB {duckdb.__version__}; min_rating 4")
+    daily = {records: run_daily(records, runs[records]) for records in sizes} if args.daily else {}
     print(table(results))
     print("\n".join(checks))
+    for records, (new, whole) in daily.items():
+        print(f"daily, {records:,} records + 1%, --new-only: {new.median:.2f} s parsing the new records, "
+              f"{whole.median:.2f} s parsing all ({whole.median / new.median:.1f}x); peak "
+              f"{new.peak_bytes / 2**20:.0f} and {whole.peak_bytes / 2**20:.0f} MiB "
+              f"(median of {len(new.seconds)})")
     for records, found in results.items():
         app, owui = (next((c for c in found if c.name == n and c.seconds), None)
                      for n in ("fbt build (3 formats)", "fbt build openwebui export"))

@@ -32,11 +32,13 @@ from .lock import build_lock
 from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
 from .project import Project
-from .render import Rendered, Renderer, compile_models
+from .render import LogPiece, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
 from .runner import connect_new, make_room, remove_build_files, run_model, seal
 from .state import last_read, load_state, stage_state, state_path
+from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
+from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -69,6 +71,7 @@ class BuildResult:
     run_results: Path | None = None
     report: Path | None = None
     sources: list[tuple[str, Path, int]] = field(default_factory=list)  # each log read: name, path, bytes
+    parse: dict[str, Any] = field(default_factory=dict)  # how much of the log was parsed (engine/tail.py)
     warnings: list[str] = field(default_factory=list)  # said in the summary
 
 
@@ -97,6 +100,10 @@ class Build:
     export_stack: ExitStack = field(default_factory=ExitStack)
     moves: list[Move] = field(default_factory=list)       # staged file -> its place, for the commit
     copies: list[Path] = field(default_factory=list)      # staged files copied to another disk (check_targets)
+    tail: Tail | None = None          # only the log's new records are parsed (plan_parse)
+    log_source: str = ""              # the source of the log (when it is one file)
+    parsed: Future | None = None      # (end, hash) of the log, for the next build, when parsed whole
+    rows_key: str = ""                # what made the log model's rows (engine/tail.py)
 
     @property
     def database(self) -> Path:
@@ -198,6 +205,29 @@ def open_database(b: Build) -> None:
     b.read_by_files = upstream({n: m.refs for n, m in b.models.items()}, {e.model.name for e in b.plan.files})
 
 
+def plan_parse(b: Build) -> None:
+    """Only the log's new records, after the last build's rows, when the log only grew since (the
+    log model declares config(incremental=true)); else all of it, and why."""
+    log_model = declared(b.models, "log")
+    reading = upstream_views(b, log_model)
+    names = sorted({s for n in [*reading, log_model] for s in b.models[n].sources})
+    files = [path for key, path in b.sources.items() if key.split(":")[0] in names]
+    if not b.models[log_model].config.get("incremental") or b.kinds[log_model] != "table" or len(files) != 1:
+        return
+    b.log_source, b.rows_key = names[0], rows_key(b.models, log_model, reading)
+    if b.project.vars.get("full_parse") or b.project.vars.get("full_refresh"):
+        why = "asked for (" + ("--full-refresh" if b.project.vars.get("full_refresh") else "full_parse") + ")"
+    else:
+        aside = b.building.with_name(b.building.name + ".new" + "".join(files[0].suffixes[-1:]))
+        b.stack.callback(aside.unlink, missing_ok=True)
+        b.tail, why = plan_tail(files[0], last_parse(b.con, b.database, log_name(b)), b.rows_key, aside)
+    if b.tail is None:
+        b.parsed = start_hash(files[0])
+        b.result.parse = {"parsed": "all", "why": why}
+    else:
+        b.result.parse = {"parsed": "new records", "kept": b.tail.records_before}
+
+
 def build_models_the_files_read(b: Build) -> None:
     """The models the files read, first, so that the files can be written while the rest is built."""
     b.result.models = run_models(b, [n for n in b.models if n in b.read_by_files])
@@ -268,6 +298,18 @@ def finish_exports(b: Build) -> None:
     b.moves += [(b.staging / e.path.name, e.path) for e in b.result.exports]
 
 
+def note_parse(b: Build) -> None:
+    """Where the log's records end and the hash of the bytes before, in the new database (table
+    fbt.log_parse), for the next build to start from."""
+    if not b.rows_key:
+        return
+    end, digest = (b.tail.end, b.tail.digest) if b.tail else b.parsed.result()
+    rows = next((m.rows for m in b.result.models if m.role == "log"), None) or 0
+    record_parse(b.con, log_name(b), end, digest, rows, b.rows_key)
+    if b.tail:
+        b.result.parse["new"] = rows - b.tail.records_before
+
+
 def seal_database(b: Build) -> None:
     """Everything checkpointed into the new database file, closed, ready to move into place."""
     seal(b.con)
@@ -326,9 +368,9 @@ def commit_build(b: Build) -> None:
     commit(journal_path(b.database), b.moves)
 
 
-STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, build_models_the_files_read,
-         start_exports, build_other_models, check_accounting, run_data_tests, finish_exports,
-         check_logs_unchanged, check_log_grew, seal_database, stage_history, stage_run_results, stage_report,
+STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, plan_parse,
+         build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
+         finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history, stage_run_results, stage_report,
          check_targets, commit_build)
 
 
@@ -379,6 +421,10 @@ def run_with_room(b: Build, name: str) -> int | None:
     while True:
         model = b.models[name]
         try:
+            if model.config.get("role") == "log" and b.tail:
+                rows = run_on_tail(b, name)
+                if rows is not None:
+                    return rows
             return run_model(b.con, model, b.kinds[name], b.project.show(model.path), b.sources)
         except RecordTooLargeError:
             largest = max((p.stat().st_size + 1 for p in b.sources.values()), default=0)
@@ -393,6 +439,31 @@ def run_with_room(b: Build, name: str) -> int | None:
                 b.models[view] = b.renderer.render(b.project.models[view])
                 run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
             b.models[name] = b.renderer.render(b.project.models[name])
+
+
+def run_on_tail(b: Build, name: str) -> int | None:
+    """The log model: the last build's rows, then those of the new records, read through the views
+    it reads rendered for them (then rendered again as they are, for the database left behind).
+    None when the new records cannot be read apart: the log is then read whole (the same rows, or
+    the error said of the log itself)."""
+    model, views = b.models[name], upstream_views(b, name)
+    try:
+        b.renderer.pieces[b.log_source] = [LogPiece(sql_literal(str(b.tail.file)), b.tail.records_before)]
+        for view in views:
+            in_part = b.renderer.render(b.project.models[view])
+            run_model(b.con, in_part, "view", b.project.show(in_part.path), b.sources)
+        b.renderer.pieces.clear()
+        copy_rows(b.con, b.database, name)
+        return run_model(b.con, model, "table", b.project.show(model.path), b.sources, append=True)
+    except EngineError as e:
+        b.progress(f"model {name}: its new records: {e}; reading the log whole")
+        b.tail, b.parsed = None, start_hash(b.sources[b.log_source])
+        b.result.parse = {"parsed": "all", "why": "its new records could not be read apart"}
+        return None
+    finally:
+        b.renderer.pieces.clear()
+        for view in views:
+            run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
 
 
 def upstream_views(b: Build, name: str) -> list[str]:
@@ -423,6 +494,7 @@ def write_run_results(project: Project, result: BuildResult, path: Path) -> None
         "tests": [{"name": t.test.name, "status": "pass" if t.passed else "fail",
                    "failures": t.failures} for t in result.tests],
         "accounting": result.accounting.as_dict() if result.accounting else None,
+        "log_parse": result.parse or None,
         "figures": result.figures,
         "build_id": result.build_id,
         "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows,

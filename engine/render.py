@@ -22,7 +22,7 @@ from .vars import Literal, sql_literal, suggest
 MACROS = SqlFile("__macros__", Path("macros"), "")
 CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None,
                "splits": None, "summary": (True, False), "post_hook": None, "unique_key": None,
-               "role": tuple(ROLES), "source_records": tuple(RECORDS)}
+               "role": tuple(ROLES), "source_records": tuple(RECORDS), "incremental": (True, False)}
 
 
 @dataclass
@@ -85,6 +85,16 @@ class ReadLimits:
         return grown
 
 
+@dataclass(frozen=True)
+class LogPiece:
+    """A part of a log that read_log reads instead of the whole file (macros/inputs.sql): a JSON
+    document (path, a SQL literal) of records numbered on from records_before: the new records of
+    a log that only grew (engine/tail.py), or one of the pieces read on every core (engine/pieces.py)."""
+
+    path: str
+    records_before: int
+
+
 class Renderer:
     """One Jinja environment per project; the macros are compiled once, into one module, so that a
     macro may call a macro of another file. Sandboxed, as defence in depth: no template reaches
@@ -94,6 +104,7 @@ class Renderer:
         self.project = project
         self.current: Rendered | None = None
         self.limits = ReadLimits()
+        self.pieces: dict[str, list[LogPiece]] = {}  # source -> read in these parts instead (LogPiece)
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
@@ -101,7 +112,8 @@ class Renderer:
         self.env.filters["literal"] = sql_literal
         self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
                                 literal=sql_literal, quote_identifier=quote_identifier,
-                                read_limits=self.limits, log_format=self.log_format)
+                                read_limits=self.limits, log_format=self.log_format,
+                                log_pieces=self.pieces.get)
         self._formats: dict[Path, str] = {}
         self._macro_files = self.project.macros
         try:

@@ -20,6 +20,12 @@ def summarize(result: BuildResult, show=str) -> list[str]:
         lines.append(f"data tests: {passed} of {len(result.tests)} passed"
                      + (f" ({result.tests_left} more, of models no file reads: python cli.py test)"
                         if result.tests_left else ""))
+    parse = result.parse
+    if parse.get("parsed") == "new records":
+        lines.append(f"log: parsed only the {parse.get('new', 0):,} new records (the {parse['kept']:,} "
+                     f"before them as the last build parsed them)")
+    elif parse.get("parsed"):
+        lines.append(f"log: parsed all of it ({parse['why']})")
     a = result.accounting
     if a:
         reasons = ", ".join(f"{k} {v}" for k, v in a.rejected_by_reason.items())

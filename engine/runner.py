@@ -99,13 +99,14 @@ def seal(built: duckdb.DuckDBPyConnection) -> None:
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Rendered, kind: str, where: str,
-              sources: dict[str, Path]) -> int | None:
-    """Create the model as a table or a view (kind), run its post hooks, and return its row count
-    (None for a view: counting would compute it)."""
+              sources: dict[str, Path], append: bool = False) -> int | None:
+    """Create the model as a table or a view (kind), or append its rows to its table (append), run
+    its post hooks, and return its row count (None for a view: counting would compute it)."""
     name = quote_identifier(model.name)
     kind = kind.upper()
     with duckdb_errors(where, sources=sources, records=model.config.get("source_records", "log")):
-        con.execute(f"CREATE OR REPLACE {kind} {name} AS (\n{model.sql}\n)")
+        con.execute(f"INSERT INTO {name} (\n{model.sql}\n)" if append else
+                    f"CREATE OR REPLACE {kind} {name} AS (\n{model.sql}\n)")
     for i, hook in enumerate(model.post_hooks, 1):
         with duckdb_errors(f"{where}: post_hook {i}"):
             con.execute(hook)

@@ -1,4 +1,7 @@
-{{ config(role='log') }}
+{#- incremental: each row depends on its record alone (what needs the whole log is the post hooks'
+    work, over the whole table): a build whose log only grew reads only the new records, after the
+    last build's rows (engine/tail.py; --full-refresh or --var full_parse=true reads it all). -#}
+{{ config(role='log', incremental=true) }}
 {%- set log_path = var('feedback_file').value %}
 {%- set several_files = '*' in log_path or '?' in log_path or '[' in log_path %}
 -- Every record of the feedback log, one row each, stored in log order: the staging model of the

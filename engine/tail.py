@@ -1,0 +1,203 @@
+"""The log's new tail: a build whose log only grew since the last build parses only the records
+after the point where that build's log ended, and starts from the rows the last build parsed.
+
+The app rewrites its whole log at each rating, so the file is new each time; what tells that the
+earlier records are the same is their bytes. Each build records, in its database (table
+fbt.log_parse), where its log's records ended (the byte after the last one), a hash of every byte
+before that point (xxHash's XXH3, 128 bits: ~4x faster than BLAKE2 here, and any edit changes it),
+how many records it parsed, and a key of everything that made the rows (the SQL of the log model
+and the models it reads, DuckDB's version). The next build takes the last build's rows when the
+key is the same and its log starts with the same bytes, and reads only the rest, as a small JSON
+file of its own (its records numbered on from the last build's, its file named as the log);
+otherwise it parses everything and says why. The log model declares that this is sound for it with
+config(incremental=true): each of its rows depends on its record alone (its post hooks settle
+what needs the whole log, over the whole table, after the new rows are in)."""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .render import quote_identifier
+from .vars import sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .render import Rendered
+
+SCHEMA = "fbt"
+TABLE = f"{SCHEMA}.log_parse"
+PREVIOUS = "fbt_previous"  # the last build's database, attached read-only while its rows are copied
+CHUNK = 1 << 22
+WHITE = b" \t\r\n"
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What a build parsed of its log: the records before byte end (hashed), and the key of its rows."""
+
+    log: str
+    end: int
+    digest: str
+    records: int
+    key: str
+
+
+@dataclass(frozen=True)
+class Tail:
+    """Only the new records are read (from file), numbered from records_before + 1; the log's
+    records now end at byte end, the bytes before it hashed to digest."""
+
+    file: Path
+    records_before: int
+    end: int
+    digest: str
+
+
+def records_end(path: Path) -> int | None:
+    """The byte after the log's last record, where a longer log's new records begin; None when the
+    file is not one whose new records can be read apart (compressed, or neither a JSON array nor
+    JSON lines ending with a newline)."""
+    name = path.name.lower()
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        f.seek(max(0, size - (1 << 16)))
+        end_part = f.read()
+    base = size - len(end_part)
+    if name.endswith((".jsonl", ".ndjson")):
+        return size if end_part.endswith(b"\n") or size == 0 else None
+    if not name.endswith(".json"):
+        return None
+    stripped = end_part.rstrip(WHITE)
+    if not stripped.endswith(b"]"):
+        return None
+    before = stripped[:-1].rstrip(WHITE)
+    if not before:  # white space longer than the part read: not a log the app writes
+        return None
+    return base + len(before)
+
+
+def new_records(data: bytes, lines: bool, first: bool) -> bytes | None:
+    """The bytes after the last build's end as a document of their own (the new lines, or a JSON
+    array of the new records: `,{...},{...}]`, or `{...}]` when the array had none before), or None
+    when they do not continue the log as the app appends to it."""
+    if lines:
+        return data
+    body = data.strip(WHITE)
+    if not body.endswith(b"]"):
+        return None
+    body = body[:-1].rstrip(WHITE)
+    if body and first == body.startswith(b","):
+        return None
+    return b"[" + (body if first else body[1:]) + b"]"
+
+
+def hash_prefix(path: Path, *stops: int) -> list[str]:
+    """The hash of the bytes before each stop (in order), in one pass over the file (read into one
+    buffer: 1.16 GB in ~0.2 s)."""
+    from xxhash import xxh3_128
+
+    h, at, digests = xxh3_128(), 0, []
+    buffer = memoryview(bytearray(CHUNK))
+    with path.open("rb", buffering=0) as f:
+        for stop in stops:
+            while at < stop and (n := f.readinto(buffer[:min(CHUNK, stop - at)])):
+                h.update(buffer[:n])
+                at += n
+            digests.append(h.hexdigest())
+    return digests
+
+
+def rows_key(models: dict[str, Rendered], log_model: str, reading: list[str]) -> str:
+    """What made the log model's rows: its SQL and post hooks, those of the models it reads, and
+    DuckDB's version (a new version may read JSON differently)."""
+    import duckdb
+
+    h = hashlib.sha256(duckdb.__version__.encode())
+    for name in [*reading, log_model]:
+        h.update(b"\0" + name.encode() + b"\0" + models[name].sql.encode())
+        for hook in models[name].post_hooks:
+            h.update(b"\0" + hook.encode())
+    return h.hexdigest()
+
+
+def last_parse(con: duckdb.DuckDBPyConnection, database: Path, log: str) -> Parse | None:
+    """The last build's parse of log, from its database (None when there is none, or it is of
+    another log)."""
+    import duckdb
+
+    if not database.is_file():
+        return None
+    try:
+        con.execute(f"ATTACH {sql_literal(str(database))} AS {PREVIOUS} (READ_ONLY)")
+    except duckdb.Error:  # not a database fbt can read: this build makes it anew
+        return None
+    try:
+        found = con.execute(
+            f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{PREVIOUS}' "
+            f"AND schema_name = '{SCHEMA}' AND table_name = 'log_parse'").fetchone()[0]
+        row = con.execute(f"SELECT log, end_offset, prefix_hash, records, rows_key FROM "
+                          f"{PREVIOUS}.{TABLE} WHERE log = ?", [log]).fetchone() if found else None
+    finally:
+        con.execute(f"DETACH {PREVIOUS}")
+    return Parse(*row) if row else None
+
+
+def plan_tail(path: Path, before: Parse | None, key: str, aside: Path) -> tuple[Tail | None, str]:
+    """Read only the new records (a Tail, their document written at aside), or everything: (None, why)."""
+    if before is None:
+        return None, "no earlier build of this log to start from"
+    if before.key != key:
+        return None, "the log's models (or DuckDB) changed since the last build"
+    end = records_end(path)
+    if end is None or end < before.end:
+        return None, "the log ends before where the last build's records ended"
+    old, new = hash_prefix(path, before.end, end)
+    if old != before.digest:
+        return None, "the records the last build read changed (edited, removed or written anew)"
+    with path.open("rb") as f:
+        f.seek(before.end)
+        data = f.read()
+    document = new_records(data, path.name.lower().endswith((".jsonl", ".ndjson")), before.records == 0)
+    if document is None:
+        return None, "the log does not go on after where the last build's records ended"
+    aside.write_bytes(document)
+    return Tail(aside, before.records, end, new), ""
+
+
+def start_hash(path: Path) -> Future:
+    """(where the log's records end, the hash of the bytes before), for the next build, computed on
+    a thread beside the build's parse (the other core; XXH3 releases the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(end_and_hash, path)
+    pool.shutdown(wait=False)
+    return future
+
+
+def end_and_hash(path: Path) -> tuple[int | None, str | None]:
+    end = records_end(path)
+    return end, hash_prefix(path, end)[0] if end is not None else None
+
+
+def record_parse(con: duckdb.DuckDBPyConnection, log: str, end: int | None, digest: str | None,
+                 records: int, key: str) -> None:
+    """fbt.log_parse in the build's database: what the next build may start from."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    con.execute(f"CREATE OR REPLACE TABLE {TABLE} (log VARCHAR, end_offset BIGINT, prefix_hash VARCHAR, "
+                f"records BIGINT, rows_key VARCHAR)")
+    if end is not None and digest is not None:
+        con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?)", [log, end, digest, records, key])
+
+
+def copy_rows(con: duckdb.DuckDBPyConnection, database: Path, table: str) -> None:
+    """The last build's rows of table, as the start of this build's table."""
+    name = quote_identifier(table)
+    con.execute(f"ATTACH {sql_literal(str(database))} AS {PREVIOUS} (READ_ONLY)")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {PREVIOUS}.main.{name}")
+    finally:
+        con.execute(f"DETACH {PREVIOUS}")
