@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
 import shutil
 import statistics
@@ -161,31 +162,30 @@ def run_size(records: int, runs: int, project: Path, openwebui: bool = False) ->
 def run_daily(records: int, runs: int) -> list[Case]:
     """Yesterday's N records built with --new-only; today's log, N + 1%, built with --new-only,
     parsing only the new records and, in the same run, parsing all."""
-    today = OUT / f"feedback_{records}_daily.json"
-    if not today.exists():
-        print(f"generating {today} ...", file=sys.stderr)
-        generate(records + records // 100, today)
+    yesterday, today = OUT / f"feedback_{records}.json", OUT / f"feedback_{records}_daily.json"
+    for log, n in ((yesterday, records), (today, records + records // 100)):
+        if not log.exists():  # (chunks are seeded by their number: yesterday's records begin today's)
+            print(f"generating {log} ...", file=sys.stderr)
+            generate(n, log)
     project = project_copy("daily")
-    log = project / "feedback.json"
-    yesterday_db = project / "yesterday"
-    with today.open("rb") as f:  # yesterday's log: today's first N records, as the app wrote them
-        data = f.read()
-    cut = nth(data, b"\n  }", records) + 4
-    log.write_bytes(data[:cut] + b"\n]")
-    del data
+    log, saved = project / "feedback.json", project / "yesterday"
+    shutil.copyfile(yesterday, log)
     fbt = [sys.executable, str(ROOT / "cli.py"), "--project-dir", str(project), "build", "--quiet",
            "--new-only", "--feedback-file", str(log), "--output-dir", str(OUT / "work" / "daily")]
     measure(fbt)
-    shutil.copytree(project / "data", yesterday_db)
+    shutil.copytree(project / "data", saved)
     shutil.copyfile(today, log)
     found = [Case("daily --new-only (new records)", fbt),
              Case("daily --new-only (parse all)", fbt + ["--var", "full_parse=true"])]
     for i in range(runs):
         for case in found:
             shutil.rmtree(project / "data")
-            shutil.copytree(yesterday_db, project / "data")
+            shutil.copytree(saved, project / "data")
             shutil.rmtree(OUT / "work", ignore_errors=True)
             seconds, peak = measure(case.argv)
+            parse = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))["log_parse"]
+            if (parse["parsed"] == "new records") != case.name.endswith("(new records)"):
+                raise SystemExit(f"daily case: {case.name} parsed {parse}; the logs are not yesterday's and today's")
             case.seconds.append(seconds)
             case.peak_bytes = max(case.peak_bytes, peak)
             print(f"  {records:>10,} {case.name:<28} run {i + 1}: {seconds:7.2f} s {peak / 2**20:8.0f} MiB",
@@ -193,14 +193,6 @@ def run_daily(records: int, runs: int) -> list[Case]:
     shutil.rmtree(project, ignore_errors=True)
     shutil.rmtree(OUT / "work", ignore_errors=True)
     return found
-
-
-def nth(data: bytes, needle: bytes, n: int) -> int:
-    """Where the n-th needle is in data (the end of the n-th record: `\\n  }` in the app's layout)."""
-    at = -1
-    for _ in range(n):
-        at = data.index(needle, at + 1)
-    return at
 
 
 def same_outputs(found: list[Case]) -> str:

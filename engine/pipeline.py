@@ -72,6 +72,7 @@ class BuildResult:
     report: Path | None = None
     sources: list[tuple[str, Path, int]] = field(default_factory=list)  # each log read: name, path, bytes
     parse: dict[str, Any] = field(default_factory=dict)  # how much of the log was parsed (engine/tail.py)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds each step took (up to run_results)
     warnings: list[str] = field(default_factory=list)  # said in the summary
 
 
@@ -148,7 +149,9 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
         try:
             with b:
                 for step in STEPS:
+                    started = time.perf_counter()
                     step(b)
+                    b.result.steps[step.__name__] = time.perf_counter() - started
             return b.result
         except EngineError as e:
             change = find_change(b.fingerprints)
@@ -495,6 +498,7 @@ def write_run_results(project: Project, result: BuildResult, path: Path) -> None
                    "failures": t.failures} for t in result.tests],
         "accounting": result.accounting.as_dict() if result.accounting else None,
         "log_parse": result.parse or None,
+        "steps": {name: round(seconds, 3) for name, seconds in result.steps.items()},
         "figures": result.figures,
         "build_id": result.build_id,
         "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows,

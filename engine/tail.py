@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .render import quote_identifier
+from .runner import duckdb_errors
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def last_parse(con: duckdb.DuckDBPyConnection, database: Path, log: str) -> Pars
             f"AND schema_name = '{SCHEMA}' AND table_name = 'log_parse'").fetchone()[0]
         row = con.execute(f"SELECT log, end_offset, prefix_hash, records, rows_key FROM "
                           f"{PREVIOUS}.{TABLE} WHERE log = ?", [log]).fetchone() if found else None
+    except duckdb.Error:  # a layout of another version: parse it all
+        row = None
     finally:
         con.execute(f"DETACH {PREVIOUS}")
     return Parse(*row) if row else None
@@ -196,8 +199,9 @@ def record_parse(con: duckdb.DuckDBPyConnection, log: str, end: int | None, dige
 def copy_rows(con: duckdb.DuckDBPyConnection, database: Path, table: str) -> None:
     """The last build's rows of table, as the start of this build's table."""
     name = quote_identifier(table)
-    con.execute(f"ATTACH {sql_literal(str(database))} AS {PREVIOUS} (READ_ONLY)")
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {PREVIOUS}.main.{name}")
-    finally:
-        con.execute(f"DETACH {PREVIOUS}")
+    with duckdb_errors(f"{database}: the last build's {table}"):
+        con.execute(f"ATTACH {sql_literal(str(database))} AS {PREVIOUS} (READ_ONLY)")
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {PREVIOUS}.main.{name}")
+        finally:
+            con.execute(f"DETACH {PREVIOUS}")
