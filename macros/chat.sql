@@ -58,8 +58,8 @@ nullif({{ strip_text(var('system_prompt')) }}, '')
 {% macro session_history(rows) -%}
 select
     r.feedback_id,
-    list({'user': {{ redact('h.user_input') }}, 'assistant': {{ redact('h.model_response') }}}
-         order by h.timestamp, h.position) as turns
+    {{ ordered_list("{'user': " ~ redact('h.user_input') ~ ", 'assistant': " ~ redact('h.model_response') ~ "}",
+                    ['h.timestamp', 'h.position']) }} as turns
 from {{ rows }} as r
 join {{ ref('training_candidates') }} as h
     on h.session_id = r.session_id
@@ -83,4 +83,18 @@ left join (
     where decision = 'drop' and message_id is not null
     group by session_id
 ) as d on d.session_id = c.session_id
+{%- endmacro %}
+
+{#- The aggregate list of value over a group, in the order of the keys (list(... order by ...) on
+    DuckDB; Spark's collect_list keeps no order, so there the values are sorted by their keys). -#}
+{% macro ordered_list(value, keys) -%}
+{{ adapter.dispatch('ordered_list')(value, keys) }}
+{%- endmacro %}
+
+{% macro default__ordered_list(value, keys) -%}
+list({{ value }} order by {{ keys | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__ordered_list(value, keys) -%}
+list_transform(list_sort(list({ {%- for key in keys %}'k{{ loop.index }}': {{ key }}, {% endfor %}'v': {{ value }}})), lambda x: x.v)
 {%- endmacro %}

@@ -6,7 +6,7 @@
 -- optional 1-10 score (details.rating), a reason, a comment and tags. README, From Open WebUI, has
 -- the mapping; tests/openwebui.py says which of Open WebUI's source it follows.
 with raw as (
-    {{ read_log('feedback', 'openwebui', ['id', 'type', 'data', 'meta', 'snapshot', 'created_at']) }}
+    {{ log_records('feedback', 'openwebui', ['id', 'type', 'data', 'meta', 'snapshot', 'created_at']) }}
 ),
 
 records as (
@@ -59,7 +59,7 @@ parsed as (
         -- 👍 = 1, 👎 = -1 (1, "1" and 1.0 alike)
         case try_cast({{ strip_text('thumbs_json') }} as DOUBLE) when 1 then 1 when -1 then -1 end as thumbs,
         -- the 1-10 score, when one was picked
-        case when regexp_full_match({{ strip_text('score_json') }}, '[+]?[0-9]+(\.0*)?')
+        case when {{ full_match(strip_text('score_json'), '[+]?[0-9]+(\\.0*)?') }}
                   and try_cast({{ strip_text('score_json') }} as DOUBLE) between 1 and 10
              then try_cast({{ strip_text('score_json') }} as DOUBLE)::INTEGER end as detailed_rating,
         score_json,

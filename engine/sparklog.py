@@ -1,0 +1,81 @@
+"""The log as Spark reads it (the spark target's form of macros/inputs.sql, read_log): every file of
+a source, a JSON array or JSON lines, gzip-compressed or not, one Spark task per file; each record's
+top-level values as the minified JSON texts DuckDB's read_json gives (a JSON null as no value), its
+record number in the file, and its ordinal in the whole log, the files taken in name order.
+
+Lay a large log out as many JSON-lines shards: a file is read whole by one task (README, Past one
+machine)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+SCHEMA = "source_file STRING, position BIGINT, fields MAP<STRING, STRING>"
+
+
+def json_text(value: Any) -> str:
+    """A JSON value minified as DuckDB's JSON type writes it (a float's exponent without + or
+    leading zeros).
+
+    >>> json_text({"v": [1, 2.0, 1.5e-07, "é\\n"], "w": None, "x": True})
+    '{"v":[1,2.0,1.5e-7,"é\\\\n"],"w":null,"x":true}'
+    """
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return json.dumps(value)
+        text = repr(value)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}e{'-' if exponent.startswith('-') else ''}{exponent.lstrip('+-').lstrip('0') or '0'}"
+        return text
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(json_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def file_records(text: str, lines: bool) -> Iterator[dict]:
+    """The records of a file's text: a JSON array's elements, or one per non-blank line."""
+    text = text.removeprefix("\ufeff")
+    if not lines and text.lstrip(" \t\r\n").startswith("["):
+        yield from json.loads(text)
+        return
+    for line in text.split("\n"):
+        if line.strip(" \t\r"):
+            yield json.loads(line)
+
+
+def parse_file(row) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """(file, record number, {key: JSON text}) for each record of one file (run on the executors)."""
+    path = unquote(urlparse(row.file).path)
+    lines = path.lower().removesuffix(".gz").endswith((".jsonl", ".ndjson"))
+    for position, record in enumerate(file_records(row.value, lines), 1):
+        yield path, position, {k: json_text(v) for k, v in record.items() if v is not None}
+
+
+def read_log(spark: SparkSession, files: list[Path]) -> DataFrame:
+    """The records of files, in their order, with source_file, position and ordinal."""
+    from pyspark.sql import functions as F
+
+    text = spark.read.text([str(f) for f in files], wholetext=True).select(
+        F.input_file_name().alias("file"), "value")
+    records = spark.createDataFrame(text.rdd.flatMap(parse_file), SCHEMA).localCheckpoint()
+    counts = dict(records.groupBy("source_file").count().collect())
+    offsets, start = {}, 0
+    for f in files:
+        offsets[str(f)] = start
+        start += counts.get(str(f), 0)
+    offset = F.create_map(*[F.lit(x) for k, v in offsets.items() for x in (k, v)])
+    return records.select("source_file", "position", "fields",
+                          (offset[F.col("source_file")] + F.col("position")).alias("ordinal"))
