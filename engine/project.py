@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ class Project:
     @property
     def target_dir(self) -> Path:
         return self.path(self.settings.get("target", "target"))
+
+    def on_duckdb(self) -> Project:
+        """The project on the duckdb target (what reads the build's database: the data tests)."""
+        return dataclasses.replace(self, target=Target())
 
     def show(self, path: Path) -> str:
         """A path as the user should read it: relative to the project root when inside it."""

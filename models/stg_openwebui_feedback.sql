@@ -5,6 +5,17 @@
 -- childrenIds), its `data` the rating: thumbs (1 = 👍, -1 = 👎; sometimes the string "1"), an
 -- optional 1-10 score (details.rating), a reason, a comment and tags. README, From Open WebUI, has
 -- the mapping; tests/openwebui.py says which of Open WebUI's source it follows.
+{%- if target.type == 'spark' and log_format('feedback') != 'openwebui' %}
+-- On Spark, with the app's log: this model's columns and no rows (Spark cannot yet run the rest of
+-- it: README, Past one machine).
+select
+    *, null::VARCHAR as message_id, null::INTEGER as thumbs, null::INTEGER as detailed_rating,
+    null::VARCHAR as feedback_reason, null::VARCHAR[] as tags, null::BOOLEAN as arena, null::VARCHAR as chat_title,
+    null::STRUCT(message_id VARCHAR, model VARCHAR, "content" VARCHAR)[] as siblings,
+    null::STRUCT("user" VARCHAR, assistant VARCHAR, message_id VARCHAR)[] as history
+from {{ ref('stg_app_feedback') }}
+where false
+{%- else %}
 with raw as (
     {{ log_records('feedback', 'openwebui', ['id', 'type', 'data', 'meta', 'snapshot', 'created_at']) }}
 ),
@@ -170,3 +181,4 @@ left join chain using (ordinal)
     null::STRUCT("user" VARCHAR, assistant VARCHAR, message_id VARCHAR)[] as history
 from mapped
     {%- endif %}
+{%- endif %}
