@@ -85,7 +85,7 @@ class SparkRun:
                 read_log(self.spark, files).createOrReplaceTempView(f"fbt_source__{name}")
         for table in [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
                                                 "WHERE schema_name = 'state'").fetchall()]:
-            rows = con.execute(f"SELECT * FROM state.{quote_identifier(table)}").to_arrow_table()
+            rows = con.sql(f"SELECT * FROM state.{quote_identifier(table)}").to_arrow_table()
             with spark_errors(f"state table {table}"):
                 self.spark.createDataFrame(rows).createOrReplaceTempView(f"fbt_state__{table}")
 
