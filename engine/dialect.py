@@ -33,16 +33,17 @@ SPARK_WRONG = (
               "whose spark__ version SELECTs the new rows (macros/repeats.sql)"),
     Construct("VAR", r"(?i)^(regexp_full_match|json_type)$", "this DuckDB function is not Spark's",
               "use full_match() or json_kind() (macros/text.sql)"),
+    Construct("VAR", r"(?i)^json_object$", "Spark has no JSON type to mix JSON objects in one list "
+              "(with_history's openai messages, which mark earlier turns with weight 0)",
+              "build without with_history, or without the openai format, on Spark"),
     Construct("VAR", r"(?i)^ubigint$", "Spark has no unsigned integers", "use adapter.dispatch('hex_number') "
               "(macros/split.sql)"),
     Construct("VAR", r"(?i)^hash$", "Spark's hash() is 32 bits, DuckDB's 64", "use xxhash64() on Spark, "
               "through a dispatch macro"),
-    Construct("VAR", r"(?i)^collect_list$", "collect_list keeps no order (DuckDB's list(... order by) "
-              "does)", "use ordered_list() (macros/chat.sql)"),
 )
 CHR = re.compile(r"(?i)\bchr\s*\(\s*(\d+)\s*\)")
 NAMED_WINDOW_ORDER = re.compile(r"(?i)\bover\s*\(\s*\w+\s+order\s+by")
-UNORDERED = re.compile(r"(?i)\bsort_array\s*\(\s*collect_list\b")  # ordered_list's Spark form
+ORDERED_AGGREGATE = re.compile(r"(?i)\b(list|array_agg)\s*\(")
 
 
 def translate(sql: str, target: str, where: str) -> str:
@@ -50,6 +51,7 @@ def translate(sql: str, target: str, where: str) -> str:
     import sqlglot
     from sqlglot.errors import SqlglotError
 
+    check_ordered_lists(sql, target, where)
     try:
         translated = ";\n".join(sqlglot.transpile(sql, read="duckdb", write=SQLGLOT_DIALECTS[target],
                                                    pretty=True))
@@ -83,11 +85,28 @@ def check_constructs(sql: str, target: str, where: str) -> None:
         if NAMED_WINDOW_ORDER.search(text):
             refuse(number, "OVER (w ORDER BY ...)", "Spark cannot add an ORDER BY to a named window",
                    "write the window out in full in each OVER (...)")
-    ordered = {i for i, text in enumerate(lines, 1) if UNORDERED.search(text)}
     for token in Tokenizer(dialect=SQLGLOT_DIALECTS[target]).tokenize(sql):
         for construct in SPARK_WRONG:
             if token.token_type.name == construct.token and re.search(construct.pattern, token.text):
-                if construct.pattern.endswith("collect_list$") and token.line in ordered:
-                    continue
                 refuse(token.line, token.text if construct.token != "STRING" else repr(token.text)[:60],
                        construct.wrong, construct.instead)
+
+
+def check_ordered_lists(sql: str, target: str, where: str) -> None:
+    """DuckDB's list(x ORDER BY y) becomes an unordered collect_list: refuse it, naming its line of
+    the DuckDB SQL (as `python cli.py compile` prints it), before it is transpiled.
+
+    >>> check_ordered_lists("select\\n  list(x order by y) from t", "spark", "models/x.sql")
+    Traceback (most recent call last):
+    ...
+    engine.errors.CompileError: models/x.sql, line 2 of its DuckDB SQL: list(... ORDER BY ...): Spark's collect_list keeps no order; use ordered_list() (macros/chat.sql)
+    """
+    for match in ORDERED_AGGREGATE.finditer(sql):
+        depth, i = 1, match.end()
+        while i < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[i], 0)
+            if depth == 1 and re.match(r"(?i)\border\s+by\b", sql[i:i + 12]):
+                line = sql.count("\n", 0, match.start()) + 1
+                raise CompileError(f"{where}, line {line} of its DuckDB SQL: list(... ORDER BY ...): Spark's "
+                                   f"collect_list keeps no order; use ordered_list() (macros/chat.sql)")
+            i += 1

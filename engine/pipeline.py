@@ -98,6 +98,7 @@ class Build:
     fingerprints: dict[Path, Fingerprint] = field(default_factory=dict)  # the logs as the build found them
     con: duckdb.DuckDBPyConnection | None = None
     spark: SparkRun | None = None  # --target spark: the models run there, their rows land in con
+    duckdb_sql: dict[str, str] = field(default_factory=dict)  # on spark, each model's DuckDB SQL (its types)
     kinds: dict[str, str] = field(default_factory=dict)   # model -> 'table' or 'view'
     read_by_files: set[str] = field(default_factory=set)  # the models the files read, built first
     exporting: Future | None = None                     # the files being written (start_exports)
@@ -178,6 +179,8 @@ def compile_project(b: Build) -> None:
     """Render every model in build order; the macros are compiled once, for the data tests too."""
     b.renderer = Renderer(b.project.on_duckdb())  # the data tests read the build's DuckDB database
     b.models = compile_models(b.project, b.renderer if b.project.target.type == "duckdb" else None)
+    if b.project.target.type != "duckdb":
+        b.duckdb_sql = {n: m.sql for n, m in compile_models(b.renderer.project, b.renderer).items()}
 
 
 def take_lock(b: Build) -> None:
@@ -438,7 +441,7 @@ def run_with_room(b: Build, name: str) -> int | None:
     while True:
         model = b.models[name]
         if b.spark is not None:
-            return b.spark.run_model(model, b.project.show(model.path))
+            return b.spark.run_model(model, b.duckdb_sql[name], b.project.show(model.path))
         try:
             if model.config.get("role") == "log" and b.tail:
                 rows = run_on_tail(b, name)

@@ -7,9 +7,11 @@ state in a catalog (it is loaded from fbt's state file into temporary views)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DatabaseError, ModelRunError
 from .render import Rendered, quote_identifier
+from .runner import duckdb_errors
 from .sparklog import read_log
 from .target import Target
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SESSIONS: dict[tuple, SparkSession] = {}
+warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)  # pyspark 4.3, pandas 3
 
 
 def spark_session(target: Target) -> SparkSession:
@@ -37,6 +41,9 @@ def spark_session(target: Target) -> SparkSession:
         except ImportError as e:
             raise DatabaseError(f"--target {target.name}: pyspark is not installed; pip install -e '.[spark]' "
                                 f"(and a Java 17+ runtime)") from e
+        conf.setdefault("spark.ui.showConsoleProgress", "false")  # stderr is fbt's progress
+        for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):  # fbt says it, in one line
+            logging.getLogger(logger).setLevel(logging.CRITICAL)
         if conf.get("spark.master", "").startswith("local"):  # the workers run this Python
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.appName("fbt")
@@ -89,9 +96,12 @@ class SparkRun:
             with spark_errors(f"state table {table}"):
                 self.spark.createDataFrame(rows).createOrReplaceTempView(f"fbt_state__{table}")
 
-    def run_model(self, model: Rendered, where: str) -> int:
+    def run_model(self, model: Rendered, duckdb_sql: str, where: str) -> int:
         """Compute the model on Spark (then its post hooks, each a SELECT of its new rows), and copy
-        its rows into the DuckDB database as a table; its row count."""
+        its rows into the DuckDB database as a table, in the columns and types DuckDB gives the
+        model's DuckDB SQL (duckdb_sql: its tables are there), so that a table is the same on both
+        targets (a Spark DECIMAL that is DuckDB's DOUBLE, a JSON text that is DuckDB's JSON); its
+        row count."""
         with spark_errors(where):
             frame = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, model.sql)))
             for i, hook in enumerate(model.post_hooks, 1):
@@ -99,9 +109,17 @@ class SparkRun:
                     frame = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, hook))
                                       .select(*[f"`{c}`" for c in frame.columns]))
             rows = frame.toArrow()
+        with duckdb_errors(where):
+            columns = self.con.execute(f"DESCRIBE ({duckdb_sql})").fetchall()
+        missing = [c[0] for c in columns if c[0] not in rows.column_names]
+        if missing:
+            raise ModelRunError(f"{where}: Spark's rows have no column {', '.join(missing)}; DuckDB's have")
+        typed = ", ".join(f"CAST({quote_identifier(c[0])} AS {c[1]}) AS {quote_identifier(c[0])}" for c in columns)
         self.con.register("fbt_spark_rows", rows)
         try:
-            self.con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(model.name)} AS FROM fbt_spark_rows")
+            with duckdb_errors(where):
+                self.con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(model.name)} AS "
+                                 f"SELECT {typed} FROM fbt_spark_rows")
         finally:
             self.con.unregister("fbt_spark_rows")
         return rows.num_rows

@@ -39,12 +39,12 @@ EDGE = [
 FORMATS = [f for name in FORMAT_NAMES for f in ("--format", name)]
 
 
-def build_both(tmp_path: Path, log: str, *args: str) -> tuple:
+def build_both(tmp_path: Path, log: str, *args: str, formats: list[str] = FORMATS) -> tuple:
     """The project built on duckdb and on spark from the same log (in tmp_path/logs)."""
     built = []
     for target in ("duckdb", "spark"):
         project = copy_project(tmp_path / target)
-        project.invoke("build", "--target", target, "--feedback-file", str(tmp_path / log), *FORMATS, *args)
+        project.invoke("build", "--target", target, "--feedback-file", str(tmp_path / log), *formats, *args)
         built.append(project)
     return tuple(built)
 
