@@ -25,6 +25,7 @@ from .target import Target
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow
     from pyspark.sql import DataFrame, SparkSession
 
 SESSIONS: dict[tuple, SparkSession] = {}
@@ -103,12 +104,11 @@ class SparkRun:
         targets (a Spark DECIMAL that is DuckDB's DOUBLE, a JSON text that is DuckDB's JSON); its
         row count."""
         with spark_errors(where):
-            frame = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, model.sql)))
+            rows = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, model.sql)))
             for i, hook in enumerate(model.post_hooks, 1):
                 with spark_errors(f"{where}: post_hook {i}"):
-                    frame = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, hook))
-                                      .select(*[f"`{c}`" for c in frame.columns]))
-            rows = frame.toArrow()
+                    rows = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, hook))
+                                     .select(*[f"`{c}`" for c in rows.column_names]))
         with duckdb_errors(where):
             columns = self.con.execute(f"DESCRIBE ({duckdb_sql})").fetchall()
         missing = [c[0] for c in columns if c[0] not in rows.column_names]
@@ -124,11 +124,12 @@ class SparkRun:
             self.con.unregister("fbt_spark_rows")
         return rows.num_rows
 
-    def keep(self, name: str, frame: DataFrame) -> DataFrame:
-        """The frame's rows computed once and kept (lineage cut), under the model's name."""
-        kept = frame.localCheckpoint()
-        kept.createOrReplaceTempView(name)
-        return kept
+    def keep(self, name: str, frame: DataFrame) -> pyarrow.Table:
+        """The frame's rows, computed once, and kept under the model's name for the models after it
+        (as Arrow on the driver, where they are copied into DuckDB anyway: one Spark job a model)."""
+        rows = frame.toArrow()
+        self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
+        return rows
 
 
 def group_sources(sources: dict[str, Path]) -> dict[str, list[Path]]:

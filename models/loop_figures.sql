@@ -49,8 +49,8 @@ figures(n, topic, figure, value) as (
     union all select 50, 'kto', 'desirable', count(*) filter (where label) from {{ ref('kto_samples') }}
     union all select 51, 'kto', 'undesirable', count(*) filter (where not label) from {{ ref('kto_samples') }}
     union all select 52, 'kto', 'TRL desirable_weight', (
-        select (case when d = 0 or u = 0 then null when d >= u and 3 * d <= 4 * u then 1.0
-                     else ceil(100.0 * u / d) / 100 end)::DOUBLE  -- (Spark's would be a DECIMAL)
+        select case when d = 0 or u = 0 then null when d >= u and 3 * d <= 4 * u then 1.0
+                    else ceil(100.0 * u / d) / 100 end
         from (select count(*) filter (where label) as d, count(*) filter (where not label) as u
               from {{ ref('kto_samples') }}))
 {%- endif %}

@@ -112,3 +112,16 @@ def test_a_generated_log_of_ten_thousand_records_builds_the_same(tmp_path):
                     str(tmp_path / "logs" / "feedback.json"), "--seed", "13"], check=True, capture_output=True)
     duck, spark = build_both(tmp_path, "logs/feedback.json")
     assert_same(duck, spark)
+
+
+def test_a_failed_spark_build_says_where_in_one_line_and_leaves_the_earlier_outputs(tmp_path):
+    project = copy_project(tmp_path / "proj")
+    project.write_log(EDGE)
+    project.invoke("build")
+    before = {p.name: p.read_bytes() for p in [*project.out.iterdir(), project.db]}
+    project.write("models/broken.sql", "select no_such_column from {{ ref('stg_feedback') }}")
+    result = project.invoke("build", "--target", "spark", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: models/broken.sql: Spark: [UNRESOLVED_COLUMN"), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in [*project.out.iterdir(), project.db]} == before
