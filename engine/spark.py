@@ -1,9 +1,10 @@
 """The spark target: the models run on Apache Spark, one session per process (started on first use:
-7-13 s), and each model's rows land in the build's DuckDB database, so that the accounting, the data
+7-15 s), and each model's rows land in the build's DuckDB database, so that the accounting, the data
 tests, the files, the report and `query` read them as on the duckdb target, and the files are the
 same bytes. What this does not do yet (README, Past one machine): write the files from Spark (they
-are laid out by the same DuckDB writer, so a model must fit on the driver), shard them, or keep the
-state in a catalog (it is loaded from fbt's state file into temporary views)."""
+are laid out by the same DuckDB writer, and each model's rows pass through the driver, so a model
+must fit there), shard them, or keep the state in a catalog (it is loaded from fbt's state file
+into temporary views)."""
 
 from __future__ import annotations
 
