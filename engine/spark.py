@@ -49,13 +49,15 @@ def spark_session(target: Target) -> SparkSession:
         if conf.get("spark.master", "").startswith("local"):  # the workers run this Python
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.appName("fbt")
-        if "spark.remote" in conf:
-            builder = builder.remote(conf.pop("spark.remote"))
+        remote = conf.pop("spark.remote", None)
+        if remote:
+            builder = builder.remote(remote)
         for name, value in conf.items():
             builder = builder.config(name, value)
         with spark_errors(f"--target {target.name}: starting Spark", DatabaseError):
             SESSIONS[key] = builder.getOrCreate()
-        SESSIONS[key].sparkContext.setLogLevel("FATAL")  # fbt says what failed, on one line
+        if not remote:  # (Spark Connect has no SparkContext: its server keeps its own log)
+            SESSIONS[key].sparkContext.setLogLevel("FATAL")  # fbt says what failed, on one line
     return SESSIONS[key]
 
 
