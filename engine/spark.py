@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatabaseError, ModelRunError
+from .errors import DatabaseError, ModelRunError, SourceError
 from .render import Rendered, quote_identifier
 from .runner import duckdb_errors
-from .sparklog import read_log
+from .logcheck import LOG, describe
+from .sparklog import UNREADABLE, read_log
 from .target import Target
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class SparkRun:
         self.spark = spark_session(target)
         self.con = con
         for name, files in group_sources(sources).items():
-            with spark_errors(f"source '{name}' ({files[0]})"):
+            with unreadable_files(), spark_errors(f"source '{name}' ({files[0]})"):
                 read_log(self.spark, files).createOrReplaceTempView(f"fbt_source__{name}")
         for table in [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
                                                 "WHERE schema_name = 'state'").fetchall()]:
@@ -133,6 +134,20 @@ class SparkRun:
         rows = frame.toArrow()
         self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
         return rows
+
+
+@contextmanager
+def unreadable_files() -> Iterator[None]:
+    """A file a worker could not read (engine/sparklog.py) as the SourceError DuckDB's target gives:
+    where in the file, what, and what to do (logcheck.describe, which scans it again here)."""
+    try:
+        yield
+    except ModelRunError as e:
+        found = re.search(re.escape(UNREADABLE) + r"(.+)$", str(e))
+        if not found:
+            raise
+        path = Path(found.group(1))
+        raise SourceError(describe(path, str(e), LOG)) from e
 
 
 def group_sources(sources: dict[str, Path]) -> dict[str, list[Path]]:

@@ -8,12 +8,16 @@ machine)."""
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+from .logcheck import Problem, json_lines, scan
 
 if TYPE_CHECKING:
     import pyarrow
@@ -54,29 +58,45 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def file_records(text: str, lines: bool) -> Iterator[dict]:
-    """The records of a file's text: a JSON array's elements, or one per non-blank line."""
-    text = text.removeprefix("\ufeff")
-    if not lines and text.lstrip(" \t\r\n").startswith("["):
-        yield from json.loads(text)
-        return
-    for line in text.split("\n"):
-        if line.strip(" \t\r"):
-            yield json.loads(line)
+UNREADABLE = "fbt cannot read the log "  # what a worker raises for a file (the driver says why: describe)
+
+
+def file_records(path: str, data: bytes) -> list[dict]:
+    """The records of a file's bytes, or a ValueError naming the file when fbt's scan of it
+    (engine/logcheck.py, what DuckDB's read_json refuses) finds a fault: a JSON array's elements, or
+    one per non-blank line, read as logcheck.diagnose reads them.
+
+    >>> file_records("a.jsonl", b'{"a": 1}\\n\\n{"a": 2.0}\\n')
+    [{'a': 1}, {'a': 2.0}]
+    >>> file_records("a.json", b'[{"a": 1}, {"a": 1, "a": 2}]')
+    Traceback (most recent call last):
+    ValueError: fbt cannot read the log a.json
+    """
+    if path.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="surrogateescape")
+    lines = json_lines(Path(path)) or not path.lower().removesuffix(".gz").endswith(".json") \
+        and not text.lstrip(" \t\r\n").startswith("[")
+    try:
+        scan(text, lines)
+    except (Problem, RecursionError):
+        raise ValueError(UNREADABLE + path) from None
+    if not lines:
+        return json.loads(text)
+    return [json.loads(line) for line in text.split("\n") if line.strip(" \t\r")]
 
 
 def parse_files(batches: Iterator[pyarrow.RecordBatch]) -> Iterator[pyarrow.RecordBatch]:
-    """The records of the files of each batch (file, value: its whole text) as batches of
+    """The records of the files of each batch (path, content: its bytes) as batches of
     source_file, position, fields ({key: JSON text}); run on the executors, through Arrow (no RDD,
     so Spark Connect runs it too)."""
     import pyarrow
 
     for batch in batches:
-        for uri, text in zip(batch.column("file").to_pylist(), batch.column("value").to_pylist(), strict=True):
+        for uri, data in zip(batch.column("path").to_pylist(), batch.column("content").to_pylist(), strict=True):
             path = unquote(urlparse(uri).path)
-            lines = path.lower().removesuffix(".gz").endswith((".jsonl", ".ndjson"))
             rows: dict[str, list] = {"source_file": [], "position": [], "fields": []}
-            for position, record in enumerate(file_records(text, lines), 1):
+            for position, record in enumerate(file_records(path, data), 1):
                 rows["source_file"].append(path)
                 rows["position"].append(position)
                 rows["fields"].append([(k, json_text(v)) for k, v in record.items() if v is not None])
@@ -87,9 +107,8 @@ def read_log(spark: SparkSession, files: list[Path]) -> DataFrame:
     """The records of files, in their order, with source_file, position and ordinal."""
     from pyspark.sql import functions as F
 
-    text = spark.read.text([str(f) for f in files], wholetext=True).select(
-        F.input_file_name().alias("file"), "value")
-    records = text.mapInArrow(parse_files, SCHEMA).localCheckpoint()
+    contents = spark.read.format("binaryFile").load([str(f) for f in files]).select("path", "content")
+    records = contents.mapInArrow(parse_files, SCHEMA).localCheckpoint()
     counts = dict(records.groupBy("source_file").count().collect())
     offsets, start = {}, 0
     for f in files:

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from conftest import ROOT, copy_project, record
+from test_bad_input import STOPS
 from exporters import FORMAT_NAMES
 
 MISSING = ("no java on PATH (apt-get install openjdk-17-jre-headless)" if shutil.which("java") is None else
@@ -125,3 +126,13 @@ def test_a_failed_spark_build_says_where_in_one_line_and_leaves_the_earlier_outp
     assert result.stderr.startswith("Error: models/broken.sql: Spark: [UNRESOLVED_COLUMN"), result.stderr
     assert result.stderr.count("\n") == 1
     assert {p.name: p.read_bytes() for p in [*project.out.iterdir(), project.db]} == before
+
+
+@pytest.mark.parametrize("name", list(STOPS))
+def test_a_log_that_cannot_be_read_stops_spark_with_duckdbs_line(tmp_path, name):
+    project = copy_project(tmp_path / "proj")
+    project.write_log(STOPS[name][0])
+    said = [project.invoke("build", "--target", target, ok=False) for target in ("duckdb", "spark")]
+    assert [r.exit_code for r in said] == [1, 1]
+    assert said[1].stderr == said[0].stderr
+    assert not project.out.exists()
