@@ -125,7 +125,8 @@ def project_of(ctx: click.Context, given: list | None = None, target: str | None
 def target_option(command):
     """--target NAME: which of pyproject.toml's [tool.fbt.targets] runs the models (default duckdb)."""
     return click.option("--target", "-t", "target", metavar="NAME",
-                        help="The target to run on, from [tool.fbt.targets] (default: duckdb; e.g. spark)")(command)
+                        help="The target to run on, from [tool.fbt.targets] (default: duckdb; "
+                             "e.g. spark)")(command)
 
 
 def progress_printer(quiet: bool):

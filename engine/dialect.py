@@ -33,6 +33,8 @@ SPARK_WRONG = (
               "whose spark__ version SELECTs the new rows (macros/repeats.sql)"),
     Construct("VAR", r"(?i)^(regexp_full_match|json_type)$", "this DuckDB function is not Spark's",
               "use full_match() or json_kind() (macros/text.sql)"),
+    Construct("VAR", r"(?i)^json_transform$", "DuckDB's json_transform has no Spark form (Open WebUI's "
+              "export is not read on Spark yet)", "build an Open WebUI export on the duckdb target"),
     Construct("VAR", r"(?i)^json_object$", "Spark has no JSON type to mix JSON objects in one list "
               "(with_history's openai messages, which mark earlier turns with weight 0)",
               "build without with_history, or without the openai format, on Spark"),
@@ -81,7 +83,8 @@ def check_constructs(sql: str, target: str, where: str) -> None:
         for match in CHR.finditer(text):
             if int(match.group(1)) > 255:
                 refuse(number, match.group(0).lower().replace(" ", ""), "Spark's chr() wraps above 255 "
-                       "(chr(n % 256))", "write the character in a text literal (macros/text.sql, whitespace)")
+                       "(chr(n % 256))", "write the character in a text literal "
+                       "(macros/text.sql, whitespace)")
         if NAMED_WINDOW_ORDER.search(text):
             refuse(number, "OVER (w ORDER BY ...)", "Spark cannot add an ORDER BY to a named window",
                    "write the window out in full in each OVER (...)")

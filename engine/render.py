@@ -185,10 +185,10 @@ class Renderer:
             self.current = None
         if self.project.target.type != "duckdb":  # the models are written in DuckDB's SQL
             from .dialect import translate
-            rendered.sql = translate(rendered.sql, self.project.target.type, self.project.show(sql_file.path))
+            kind, where = self.project.target.type, self.project.show(sql_file.path)
+            rendered.sql = translate(rendered.sql, kind, where)
             if rendered.post_hooks:
-                rendered.config["post_hook"] = [translate(hook, self.project.target.type,
-                                                          f"{self.project.show(sql_file.path)}: post_hook {i}")
+                rendered.config["post_hook"] = [translate(hook, kind, f"{where}: post_hook {i}")
                                                 for i, hook in enumerate(rendered.post_hooks, 1)]
         return rendered
 

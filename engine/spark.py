@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DatabaseError, ModelRunError, SourceError
+from .logcheck import LOG, describe
 from .render import Rendered, quote_identifier
 from .runner import duckdb_errors
-from .logcheck import LOG, describe
 from .sparklog import UNREADABLE, read_log
 from .target import Target
 
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SESSIONS: dict[tuple, SparkSession] = {}
-warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)  # pyspark 4.3, pandas 3
+# pyspark 4.3 warns that pandas 3 is newer than it knows
+warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
 
 def spark_session(target: Target) -> SparkSession:
@@ -42,7 +43,8 @@ def spark_session(target: Target) -> SparkSession:
         try:
             from pyspark.sql import SparkSession
         except ImportError as e:
-            raise DatabaseError(f"--target {target.name}: pyspark is not installed; pip install -e '.[spark]' "
+            raise DatabaseError(f"--target {target.name}: pyspark is not installed; "
+                                f"pip install -e '.[spark]' "
                                 f"(and a Java 17+ runtime)") from e
         conf.setdefault("spark.ui.showConsoleProgress", "false")  # stderr is fbt's progress
         for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):  # fbt says it, in one line
@@ -118,7 +120,8 @@ class SparkRun:
         missing = [c[0] for c in columns if c[0] not in rows.column_names]
         if missing:
             raise ModelRunError(f"{where}: Spark's rows have no column {', '.join(missing)}; DuckDB's have")
-        typed = ", ".join(f"CAST({quote_identifier(c[0])} AS {c[1]}) AS {quote_identifier(c[0])}" for c in columns)
+        typed = ", ".join(f"CAST({quote_identifier(name)} AS {kind}) AS {quote_identifier(name)}"
+                          for name, kind, *_ in columns)
         self.con.register("fbt_spark_rows", rows)
         try:
             with duckdb_errors(where):

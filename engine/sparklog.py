@@ -49,10 +49,12 @@ def json_text(value: Any) -> str:
         text = repr(value)
         if "e" in text:
             mantissa, exponent = text.split("e")
-            text = f"{mantissa}e{'-' if exponent.startswith('-') else ''}{exponent.lstrip('+-').lstrip('0') or '0'}"
+            sign = "-" if exponent.startswith("-") else ""
+            text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
         return text
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json_text(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json_text(v)}"
+                              for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ",".join(json_text(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
@@ -93,7 +95,8 @@ def parse_files(batches: Iterator[pyarrow.RecordBatch]) -> Iterator[pyarrow.Reco
     import pyarrow
 
     for batch in batches:
-        for uri, data in zip(batch.column("path").to_pylist(), batch.column("content").to_pylist(), strict=True):
+        files = zip(batch.column("path").to_pylist(), batch.column("content").to_pylist(), strict=True)
+        for uri, data in files:
             path = unquote(urlparse(uri).path)
             rows: dict[str, list] = {"source_file": [], "position": [], "fields": []}
             for position, record in enumerate(file_records(path, data), 1):

@@ -55,3 +55,11 @@ def test_the_shipped_models_compile_for_spark_with_every_construct_avoided(proje
     for args in ([], ["--var", "with_history=true", "--var", "dedup=true", "--var", "val_ratio=0.2"]):
         result = project.invoke("compile", "--target", "spark", *args)
         assert "-- training_candidates" in result.stdout
+
+
+def test_an_open_webui_export_is_refused_on_spark_saying_to_build_it_on_duckdb(project):
+    pytest.importorskip("sqlglot")
+    result = project.invoke("compile", "--target", "spark", "--var", "log_format=openwebui", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: models/stg_openwebui_feedback.sql, line ")
+    assert result.stderr.endswith("build an Open WebUI export on the duckdb target\n")
