@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from engine.sparklog import UNREADABLE, file_records
+from exporters import FORMAT_NAMES
+
 from conftest import ROOT, copy_project, record
 from test_bad_input import STOPS
-from exporters import FORMAT_NAMES
 
 MISSING = ("no java on PATH (apt-get install openjdk-17-jre-headless)" if shutil.which("java") is None else
            "pyspark is not installed (pip install -e '.[spark]')" if importlib.util.find_spec("pyspark") is None
@@ -128,7 +130,14 @@ def test_a_failed_spark_build_says_where_in_one_line_and_leaves_the_earlier_outp
     assert {p.name: p.read_bytes() for p in [*project.out.iterdir(), project.db]} == before
 
 
-@pytest.mark.parametrize("name", list(STOPS))
+@pytest.mark.parametrize("name", [n for n in STOPS if n not in ("empty file", "only white space")])
+def test_the_spark_reader_refuses_every_log_duckdb_refuses(tmp_path, name):
+    """(Without Spark: the workers' reading of a file; check_sources stops the empty ones first.)"""
+    with pytest.raises(ValueError, match=f"^{UNREADABLE}"):
+        file_records(str(tmp_path / "user_feedback.json"), STOPS[name][0])
+
+
+@pytest.mark.parametrize("name", ["duplicate keys", "invalid UTF-8", "trailing comma"])
 def test_a_log_that_cannot_be_read_stops_spark_with_duckdbs_line(tmp_path, name):
     project = copy_project(tmp_path / "proj")
     project.write_log(STOPS[name][0])
