@@ -50,8 +50,12 @@ ORDERED_AGGREGATE = re.compile(r"(?i)\b(list|array_agg)\s*\(")
 
 def translate(sql: str, target: str, where: str) -> str:
     """DuckDB SQL as the target's, refused when it holds a construct the target runs wrongly."""
-    import sqlglot
-    from sqlglot.errors import SqlglotError
+    try:
+        import sqlglot
+        from sqlglot.errors import SqlglotError
+    except ImportError as e:
+        raise CompileError(f"{where}: the {target} target transpiles the models with SQLGlot, which is "
+                           f"not installed; pip install -e '.[spark]'") from e
 
     check_ordered_lists(sql, target, where)
     try:

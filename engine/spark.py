@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import sys
 import warnings
 from collections.abc import Iterator
@@ -40,6 +41,10 @@ def spark_session(target: Target) -> SparkSession:
     conf = target.spark_conf()
     key = tuple(sorted(conf.items()))
     if key not in SESSIONS:
+        if "spark.remote" not in conf and not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+            raise DatabaseError(f"--target {target.name}: Spark needs Java 17+ and there is no java on PATH "
+                                f"(nor JAVA_HOME); install one (Debian: apt-get install "
+                                f"openjdk-17-jre-headless) or build without --target")
         try:
             from pyspark.sql import SparkSession
         except ImportError as e:

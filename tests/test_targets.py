@@ -63,3 +63,14 @@ def test_an_open_webui_export_is_refused_on_spark_saying_to_build_it_on_duckdb(p
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: models/stg_openwebui_feedback.sql, line ")
     assert result.stderr.endswith("build an Open WebUI export on the duckdb target\n")
+
+
+def test_spark_without_java_says_what_to_install(monkeypatch):
+    from engine.errors import DatabaseError
+    from engine.spark import spark_session
+    from engine.target import Target
+
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(DatabaseError, match=r"^--target spark: Spark needs Java 17\+ and there is no java on PATH"):
+        spark_session(Target("spark", "spark", {"spark.app.name": "fbt-no-java"}))
