@@ -114,12 +114,19 @@ def load(ctx: click.Context, options: dict, formats: tuple[str, ...] = ()) -> en
         given.append(engine.GivenVar("formats", list(formats), "--format", is_text=False))
     given += [engine.GivenVar(name, True, flag, is_text=False)
               for name, flag in LOOP_FLAGS.items() if options.pop(name, False)]
-    return project_of(ctx, given)
+    return project_of(ctx, given, options.pop("target", None))
 
 
-def project_of(ctx: click.Context, given: list | None = None) -> engine.Project:
-    """The project of --project-dir, else the one around the current folder."""
-    return engine.load_project(ctx.obj or Path.cwd(), given or [])
+def project_of(ctx: click.Context, given: list | None = None, target: str | None = None) -> engine.Project:
+    """The project of --project-dir, else the one around the current folder, for --target."""
+    return engine.load_project(ctx.obj or Path.cwd(), given or [], target)
+
+
+def target_option(command):
+    """--target NAME: which of pyproject.toml's [tool.fbt.targets] runs the models (default duckdb)."""
+    return click.option("--target", "-t", "target", metavar="NAME",
+                        help="The target to run on, from [tool.fbt.targets] (default: duckdb; "
+                             "e.g. spark)")(command)
 
 
 def progress_printer(quiet: bool):
@@ -134,7 +141,7 @@ def progress_printer(quiet: bool):
 @click.version_option("0.1.0", prog_name="fbt")
 @click.pass_context
 def cli(ctx, project_dir):
-    "fbt: turn rated chat replies into fine-tuning data with SQL models in DuckDB."
+    "fbt: turn rated chat replies into fine-tuning data with SQL models in DuckDB (or Spark)."
     ctx.obj = project_dir
 
 
@@ -144,6 +151,7 @@ def cli(ctx, project_dir):
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
               help="Formats to write (default: json jsonl alpaca); `--format json alpaca` works")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr")
+@target_option
 @click.pass_context
 def build(ctx, formats, quiet, **options):
     """Run every model, check the data, and write the training files.
@@ -161,6 +169,7 @@ def build(ctx, formats, quiet, **options):
 @cli.command()
 @var_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr")
+@target_option
 @click.pass_context
 def run(ctx, quiet, **options):
     "Run the models into the database only (no data tests, no files)."
@@ -171,6 +180,7 @@ def run(ctx, quiet, **options):
 
 @cli.command()
 @var_options
+@target_option
 @click.pass_context
 def test(ctx, **options):
     "Run the data tests against the last built database; exit 1 if any fails."
@@ -185,6 +195,7 @@ def test(ctx, **options):
 @cli.command("compile")
 @click.argument("models", nargs=-1)
 @var_options
+@target_option
 @click.pass_context
 def compile_(ctx, models, **options):
     "Print the SQL of the named models (all when none is named) as rendered with the current vars."
@@ -266,8 +277,9 @@ def report(ctx, open_):
 @click.argument("sql")
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Print at most N rows and count the rest (0: print every row, as it comes)")
+@target_option
 @click.pass_context
-def query(ctx, sql, limit):
+def query(ctx, sql, limit, target):
     """Run read-only SQL on the database the last build left, and print a table.
 
     \b
@@ -278,7 +290,7 @@ def query(ctx, sql, limit):
       python cli.py query "select model_name, avg(rating) from stg_feedback group by 1"
       python cli.py query --limit 0 "from feedback_log" > feedback_log.txt
     """
-    answer = engine.run_query(project_of(ctx), sql, limit)
+    answer = engine.run_query(project_of(ctx, target=target), sql, limit)
     for lines in table_batches(answer.columns, answer.batches) if answer.columns else [["ok"]]:
         click.echo("\n".join(lines))
     if answer.left_out:

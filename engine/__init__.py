@@ -2,7 +2,8 @@
 
 The dbt-shaped core, which knows no model by name: project (pyproject.toml, models/, macros/),
 vars, render (Jinja, ref/var/config), graph (build order), materialization (table or view),
-runner (DuckDB), query (ad-hoc SQL that only reads), datatest, plan (which model feeds which
+runner (DuckDB), target (which engine runs the models: duckdb, or spark: engine/spark.py,
+sparklog, and dialect, SQLGlot's transpiling and the check of what it leaves wrong), query (ad-hoc SQL that only reads), datatest, plan (which model feeds which
 file), export (the writers), commit (all or nothing), lock, interrupts (signals and file system
 errors in one line), pipeline (a build's steps, in order) and build (the commands).
 fbt's own steps, found through the roles the models declare (roles): logcheck (the log is whole,

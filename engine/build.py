@@ -32,7 +32,9 @@ def build(project: Project, progress: Progress | None = None) -> BuildResult:
 
 
 def test(project: Project, progress: Progress | None = None) -> list[TestResult]:
-    """Run the data tests against the last built database (read-only)."""
+    """Run the data tests against the last built database (read-only; on any target, the build's
+    rows are in that DuckDB database)."""
+    project = project.on_duckdb()
     renderer = Renderer(project)
     models = compile_models(project, renderer)
     settle(project.database, project.show(project.database))

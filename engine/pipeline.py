@@ -43,6 +43,8 @@ from .vars import sql_literal
 if TYPE_CHECKING:
     import duckdb
 
+    from .spark import SparkRun
+
 Progress = Callable[[str], None]
 
 
@@ -95,6 +97,8 @@ class Build:
     sources: dict[str, Path] = field(default_factory=dict)
     fingerprints: dict[Path, Fingerprint] = field(default_factory=dict)  # the logs as the build found them
     con: duckdb.DuckDBPyConnection | None = None
+    spark: SparkRun | None = None  # --target spark: the models run there, their rows land in con
+    duckdb_sql: dict[str, str] = field(default_factory=dict)  # on spark, each model's DuckDB SQL (its types)
     kinds: dict[str, str] = field(default_factory=dict)   # model -> 'table' or 'view'
     read_by_files: set[str] = field(default_factory=set)  # the models the files read, built first
     exporting: Future | None = None                     # the files being written (start_exports)
@@ -173,8 +177,10 @@ def quiet(_: str) -> None:
 
 def compile_project(b: Build) -> None:
     """Render every model in build order; the macros are compiled once, for the data tests too."""
-    b.renderer = Renderer(b.project)
-    b.models = compile_models(b.project, b.renderer)
+    b.renderer = Renderer(b.project.on_duckdb())  # the data tests read the build's DuckDB database
+    b.models = compile_models(b.project, b.renderer if b.project.target.type == "duckdb" else None)
+    if b.project.target.type != "duckdb":
+        b.duckdb_sql = {n: m.sql for n, m in compile_models(b.renderer.project, b.renderer).items()}
 
 
 def take_lock(b: Build) -> None:
@@ -208,6 +214,16 @@ def open_database(b: Build) -> None:
     b.read_by_files = upstream({n: m.refs for n, m in b.models.items()}, {e.model.name for e in b.plan.files})
 
 
+def open_target(b: Build) -> None:
+    """On the spark target, a Spark session with the logs and fbt's state (engine/spark.py); every
+    model is then a table of the build database, copied from Spark."""
+    if b.project.target.type == "spark":
+        from .spark import SparkRun
+
+        b.spark = SparkRun(b.project.target, b.con, b.sources)
+        b.kinds = dict.fromkeys(b.models, "table")
+
+
 def plan_parse(b: Build) -> None:
     """Only the log's new records, after the last build's rows, when the log only grew since (the
     log model declares config(incremental=true)); else all of it, and why."""
@@ -215,7 +231,8 @@ def plan_parse(b: Build) -> None:
     reading = upstream_views(b, log_model)
     names = sorted({s for n in [*reading, log_model] for s in b.models[n].sources})
     files = [path for key, path in b.sources.items() if key.split(":")[0] in names]
-    if not b.models[log_model].config.get("incremental") or b.kinds[log_model] != "table" or len(files) != 1:
+    if not b.models[log_model].config.get("incremental") or b.kinds[log_model] != "table" or len(files) != 1 \
+            or b.spark is not None:  # (Spark reads the whole log: engine/spark.py)
         return
     b.log_source, b.rows_key = names[0], rows_key(b.models, log_model, reading)
     if b.project.vars.get("full_parse") or b.project.vars.get("full_refresh"):
@@ -371,7 +388,7 @@ def commit_build(b: Build) -> None:
     commit(journal_path(b.database), b.moves)
 
 
-STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, plan_parse,
+STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, open_target, plan_parse,
          build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
          finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history, stage_run_results, stage_report,
          check_targets, commit_build)
@@ -423,6 +440,8 @@ def run_with_room(b: Build, name: str) -> int | None:
     (up to the largest file it reads) and run it again."""
     while True:
         model = b.models[name]
+        if b.spark is not None:
+            return b.spark.run_model(model, b.duckdb_sql[name], b.project.show(model.path))
         try:
             if model.config.get("role") == "log" and b.tail:
                 rows = run_on_tail(b, name)

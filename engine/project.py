@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProjectError, VarError
+from .target import Target, choose_target
 from .vars import GivenVar, VarSpec, declare_vars, resolve_vars
 
 
@@ -31,6 +33,7 @@ class Project:
     vars: dict[str, Any]
     sources: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
+    target: Target = field(default_factory=Target)  # the engine the models run on (--target)
 
     def path(self, value: str) -> Path:
         """A path from a var or setting; relative ones are taken from the project root."""
@@ -43,6 +46,10 @@ class Project:
     @property
     def target_dir(self) -> Path:
         return self.path(self.settings.get("target", "target"))
+
+    def on_duckdb(self) -> Project:
+        """The project on the duckdb target (what reads the build's database: the data tests)."""
+        return dataclasses.replace(self, target=Target())
 
     def show(self, path: Path) -> str:
         """A path as the user should read it: relative to the project root when inside it."""
@@ -70,8 +77,9 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         raise ProjectError(f"{path}: cannot read it as TOML ({e}); fix the file") from e
 
 
-def load_project(start: Path, given: Iterable[GivenVar] = ()) -> Project:
-    """Read the project that contains start, with the command line's vars over the defaults."""
+def load_project(start: Path, given: Iterable[GivenVar] = (), target: str | None = None) -> Project:
+    """Read the project that contains start, with the command line's vars over the defaults, for
+    the target named (--target; None: the default, duckdb)."""
     root = find_root(start.resolve())
     config = read_pyproject(root / "pyproject.toml")["tool"]["fbt"]
     specs = declare_vars(config.get("vars", {}))
@@ -80,7 +88,7 @@ def load_project(start: Path, given: Iterable[GivenVar] = ()) -> Project:
         if value not in specs:
             raise ProjectError(f"pyproject.toml [tool.fbt.sources] {name} = '{value}': no var of that "
                                f"name in [tool.fbt.vars]; declare it with the file's default path")
-    settings = {k: v for k, v in config.items() if k not in ("vars", "sources")}
+    settings = {k: v for k, v in config.items() if k not in ("vars", "sources", "targets")}
     models_dir = root / settings.get("models", "models")
     macros_dir = root / settings.get("macros", "macros")
     if not models_dir.is_dir():
@@ -97,6 +105,7 @@ def load_project(start: Path, given: Iterable[GivenVar] = ()) -> Project:
         vars=resolve_vars(specs, given),
         sources=dict(config.get("sources", {})),
         settings=settings,
+        target=choose_target(config.get("targets", {}), target),
     )
 
 

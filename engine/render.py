@@ -95,6 +95,24 @@ class LogPiece:
     records_before: int
 
 
+class Adapter:
+    """What a macro calls to do what differs by engine, as dbt's adapter.dispatch: a macro
+    `{{ adapter.dispatch('x')(args) }}` runs the target type's `spark__x` (or `duckdb__x`), else
+    `default__x`."""
+
+    def __init__(self, renderer: Renderer):
+        self.renderer = renderer
+
+    def dispatch(self, name: str):
+        globals_ = self.renderer.env.globals
+        kind = self.renderer.project.target.type
+        for candidate in (f"{kind}__{name}", f"default__{name}"):
+            if candidate in globals_:
+                return globals_[candidate]
+        raise CompileError(f"adapter.dispatch('{name}'): no macro {kind}__{name} nor default__{name} in "
+                           f"macros/; define one of them")
+
+
 class Renderer:
     """One Jinja environment per project; the macros are compiled once, into one module, so that a
     macro may call a macro of another file. Sandboxed, as defence in depth: no template reaches
@@ -110,10 +128,11 @@ class Renderer:
             loader=jinja2.FunctionLoader(self._load),
         )
         self.env.filters["literal"] = sql_literal
+        self.env.filters["char"] = chr  # a code point as its character (macros/text.sql)
         self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
                                 literal=sql_literal, quote_identifier=quote_identifier,
                                 read_limits=self.limits, log_format=self.log_format,
-                                log_pieces=self.pieces.get)
+                                log_pieces=self.pieces.get, adapter=Adapter(self), target=self.project.target)
         self._formats: dict[Path, str] = {}
         self._macro_files = self.project.macros
         try:
@@ -164,6 +183,13 @@ class Renderer:
             raise CompileError(f"{where}: {message}") from e
         finally:
             self.current = None
+        if self.project.target.type != "duckdb":  # the models are written in DuckDB's SQL
+            from .dialect import translate
+            kind, where = self.project.target.type, self.project.show(sql_file.path)
+            rendered.sql = translate(rendered.sql, kind, where)
+            if rendered.post_hooks:
+                rendered.config["post_hook"] = [translate(hook, kind, f"{where}: post_hook {i}")
+                                                for i, hook in enumerate(rendered.post_hooks, 1)]
         return rendered
 
     # The functions a model calls

@@ -7,7 +7,7 @@
 {%- if style == 'sharegpt' -%}
 {'from': '{{ sharegpt_roles[role] }}', 'value': {{ content }}}
 {%- elif style == 'weighted' -%}
-json_object('role', '{{ role }}', 'content', {{ content }})
+{{ adapter.dispatch('json_message')({'role': "'" ~ role ~ "'", 'content': content}) }}
 {%- else -%}
 {'role': '{{ role }}', 'content': {{ content }}}
 {%- endif -%}
@@ -17,7 +17,7 @@ json_object('role', '{{ role }}', 'content', {{ content }})
     marks it with OpenAI's "weight": 0; the other styles cannot say so (README, History). -#}
 {% macro context_message(content, style='openai') -%}
 {%- if style == 'weighted' -%}
-json_object('role', 'assistant', 'content', {{ content }}, 'weight', 0)
+{{ adapter.dispatch('json_message')({'role': "'assistant'", 'content': content, 'weight': '0'}) }}
 {%- else -%}
 {{ chat_message('assistant', content, style) }}
 {%- endif -%}
@@ -58,8 +58,8 @@ nullif({{ strip_text(var('system_prompt')) }}, '')
 {% macro session_history(rows) -%}
 select
     r.feedback_id,
-    list({'user': {{ redact('h.user_input') }}, 'assistant': {{ redact('h.model_response') }}}
-         order by h.timestamp, h.position) as turns
+    {{ ordered_list("{'user': " ~ redact('h.user_input') ~ ", 'assistant': " ~ redact('h.model_response') ~ "}",
+                    ['h.timestamp', 'h.position']) }} as turns
 from {{ rows }} as r
 join {{ ref('training_candidates') }} as h
     on h.session_id = r.session_id
@@ -83,4 +83,29 @@ left join (
     where decision = 'drop' and message_id is not null
     group by session_id
 ) as d on d.session_id = c.session_id
+{%- endmacro %}
+
+{#- The aggregate list of value over a group, in the order of the keys (list(... order by ...) on
+    DuckDB; Spark's collect_list keeps no order, so there the values are sorted by their keys). -#}
+{% macro ordered_list(value, keys) -%}
+{{ adapter.dispatch('ordered_list')(value, keys) }}
+{%- endmacro %}
+
+{% macro default__ordered_list(value, keys) -%}
+list({{ value }} order by {{ keys | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__ordered_list(value, keys) -%}
+list_transform(list_sort(list({ {%- for key in keys %}'k{{ loop.index }}': {{ key }}, {% endfor %}'v': {{ value }}})), lambda x: x.v)
+{%- endmacro %}
+
+{#- A message as a JSON object (its keys and SQL values in order), for lists whose messages have
+    different keys (an earlier turn's weight). Spark has no JSON type: there it is the object's JSON
+    text, which the engine casts to DuckDB's JSON with the rest of the model's rows. -#}
+{% macro default__json_message(fields) -%}
+json_object({% for key, value in fields.items() %}'{{ key }}', {{ value }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro spark__json_message(fields) -%}
+to_json({ {%- for key, value in fields.items() %}'{{ key }}': {{ value }}{{ ', ' if not loop.last }}{% endfor -%} })
 {%- endmacro %}

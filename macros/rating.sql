@@ -7,7 +7,7 @@
 {% macro parse_rating(expr) -%}
 (case
     when {{ is_json_text(expr) }} then (case
-        when regexp_full_match({{ strip_text(expr ~ " ->> '$'") }}, '[+]?[0-9]+(\.[0-9]*)?')
+        when {{ full_match(strip_text(expr ~ " ->> '$'"), '[+]?[0-9]+(\\.[0-9]*)?') }}
             then {{ _rating_from_number('try_cast(' ~ strip_text(expr ~ " ->> '$'") ~ ' AS DOUBLE)') }} end)
     else {{ _rating_from_number('try_cast(' ~ expr ~ '::VARCHAR AS DOUBLE)') }}
 end)

@@ -19,13 +19,13 @@
 {%- if var('redact') -%}
 {%- set ns = namespace(sql=expr) -%}
 {%- for placeholder, pattern in redaction_rules -%}
-{%- set ns.sql = 'regexp_replace(' ~ ns.sql ~ ', ' ~ (pattern | literal) ~ ', ' ~ (placeholder | literal) ~ ", 'g')" -%}
+{%- set ns.sql = 'regexp_replace(' ~ ns.sql ~ ', ' ~ (regex(pattern) | literal) ~ ', ' ~ (placeholder | literal) ~ ", 'g')" -%}
 {%- endfor -%}
 {#- A text no rule matches (most) stays as it is: one match of all patterns at once is much faster
     than the replacements in a row. -#}
 {%- set any_rule = namespace(patterns=[]) -%}
 {%- for placeholder, pattern in redaction_rules -%}
-{%- set any_rule.patterns = any_rule.patterns + ['(' ~ pattern ~ ')'] -%}
+{%- set any_rule.patterns = any_rule.patterns + ['(' ~ regex(pattern) ~ ')'] -%}
 {%- endfor -%}
 case when regexp_matches({{ expr }}, {{ any_rule.patterns | join('|') | literal }}) then {{ ns.sql }} else {{ expr }} end
 {%- else -%}

@@ -3,7 +3,16 @@
     to a number in [0, 1); below val_ratio is validation. The first 8 hex digits of md5(key) as an
     integer equal Python's int(hashlib.md5(key.encode()).hexdigest()[:8], 16). -#}
 {% macro stable_unit(key) -%}
-(('0x' || substr(md5({{ key }}), 1, 8))::UBIGINT / 4294967296.0)
+({{ adapter.dispatch('hex_number')('substr(md5(' ~ key ~ '), 1, 8)') }} / 4294967296.0)
+{%- endmacro %}
+
+{#- A text of hex digits (at most 15) as the number it spells. -#}
+{% macro default__hex_number(hex) -%}
+('0x' || {{ hex }})::UBIGINT
+{%- endmacro %}
+
+{% macro spark__hex_number(hex) -%}
+conv({{ hex }}, 16, 10)::BIGINT
 {%- endmacro %}
 
 {#- 'train' or 'val' ('train' for all when val_ratio is 0: no hashing then). -#}

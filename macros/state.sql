@@ -6,5 +6,14 @@
       files; --full-refresh forgets them)
     Query them after a build: python cli.py query "select * from state.review_decisions" -#}
 {% macro state(table) -%}
+{{ adapter.dispatch('state')(table) }}
+{%- endmacro %}
+
+{% macro default__state(table) -%}
 state.{{ quote_identifier(table) }}
+{%- endmacro %}
+
+{#- On Spark, the engine registers each state table as a temporary view (engine/spark.py). -#}
+{% macro spark__state(table) -%}
+{{ quote_identifier('fbt_state__' ~ table) }}
 {%- endmacro %}

@@ -5,8 +5,9 @@
     U+2000 spaces, line and paragraph separators, narrow NBSP, math space, ideographic space). -#}
 {% set whitespace_codes = [9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195,
                            8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288] %}
+{#- As one text literal (the characters themselves, not chr(n): Spark's chr() wraps above 255). -#}
 {% macro whitespace() -%}
-({% for code in whitespace_codes %}chr({{ code }}){{ ' || ' if not loop.last }}{% endfor %})
+{{ whitespace_codes | map('char') | join | literal }}
 {%- endmacro %}
 
 {#- The same characters as an RE2 character class. -#}
@@ -46,10 +47,33 @@ starts_with({{ expr }}::VARCHAR, '"')
 {%- endmacro %}
 
 {#- Why a JSON value is not text, for rejection details: 'missing or null', 'a number', ...
-    (read_json reads a null and a missing key both as NULL; `case x when null` never matches). -#}
+    (read_json reads a null and a missing key both as NULL; `case x when null` never matches). The
+    kind is told from the first character of the minified JSON text, as on every engine (Spark has
+    no json_type). -#}
 {% macro json_kind(expr) -%}
-(case when {{ expr }} is null then 'missing or null' else case json_type({{ expr }})
-    when 'VARCHAR' then 'text' when 'BOOLEAN' then 'a boolean' when 'ARRAY' then 'an array'
-    when 'OBJECT' then 'an object' when 'NULL' then 'null'
+(case when {{ expr }} is null then 'missing or null' else case left({{ expr }}::VARCHAR, 1)
+    when '"' then 'text' when 't' then 'a boolean' when 'f' then 'a boolean' when '[' then 'an array'
+    when '{' then 'an object' when 'n' then 'null'
     else 'a number' end end)
+{%- endmacro %}
+
+{#- Does the whole text match an RE2 pattern? (regexp_full_match is DuckDB's own; anchored with \z,
+    which RE2 and Java read alike, where Java's $ also matches before a final line break.) -#}
+{% macro full_match(expr, pattern) -%}
+regexp_matches({{ expr }}, {{ ('^(?:' ~ pattern ~ ')\\z') | literal }})
+{%- endmacro %}
+
+{#- A regular expression for the target's engine, written as RE2 reads it (DuckDB). Java (Spark)
+    counts CJK letters as word characters in \b, so `电话13912345678` would keep its number there:
+    on Spark each \b becomes RE2's ASCII word boundary spelt with lookarounds, which Java has. -#}
+{% macro regex(pattern) -%}
+{{ adapter.dispatch('regex')(pattern) }}
+{%- endmacro %}
+
+{% macro default__regex(pattern) -%}
+{{ pattern }}
+{%- endmacro %}
+
+{% macro spark__regex(pattern) -%}
+{{ pattern | replace('\\b', '(?:(?<![0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<=[0-9A-Za-z_])(?![0-9A-Za-z_]))') }}
 {%- endmacro %}

@@ -5,7 +5,7 @@
 -- record rules (README, The models) are applied here: texts stripped, rating parsed, feedback_id set,
 -- and `reason` (NULL = valid) said. feedback_log gathers this and the other front-ends' staging.
 with raw as (
-    {{ read_log('feedback', 'app', ['id', 'timestamp', 'session_id', 'model_name', 'user_input',
+    {{ log_records('feedback', 'app', ['id', 'timestamp', 'session_id', 'model_name', 'user_input',
                                     'model_response', 'rating', 'temperature', 'top_p', 'top_k',
                                     'max_tokens', 'comment']) }}
 ),

@@ -5,8 +5,19 @@
 -- childrenIds), its `data` the rating: thumbs (1 = 👍, -1 = 👎; sometimes the string "1"), an
 -- optional 1-10 score (details.rating), a reason, a comment and tags. README, From Open WebUI, has
 -- the mapping; tests/openwebui.py says which of Open WebUI's source it follows.
+{%- if target.type == 'spark' and log_format('feedback') != 'openwebui' %}
+-- On Spark, with the app's log: this model's columns and no rows (Spark cannot yet run the rest of
+-- it: README, Past one machine).
+select
+    *, null::VARCHAR as message_id, null::INTEGER as thumbs, null::INTEGER as detailed_rating,
+    null::VARCHAR as feedback_reason, null::VARCHAR[] as tags, null::BOOLEAN as arena, null::VARCHAR as chat_title,
+    null::STRUCT(message_id VARCHAR, model VARCHAR, "content" VARCHAR)[] as siblings,
+    null::STRUCT("user" VARCHAR, assistant VARCHAR, message_id VARCHAR)[] as history
+from {{ ref('stg_app_feedback') }}
+where false
+{%- else %}
 with raw as (
-    {{ read_log('feedback', 'openwebui', ['id', 'type', 'data', 'meta', 'snapshot', 'created_at']) }}
+    {{ log_records('feedback', 'openwebui', ['id', 'type', 'data', 'meta', 'snapshot', 'created_at']) }}
 ),
 
 records as (
@@ -59,7 +70,7 @@ parsed as (
         -- 👍 = 1, 👎 = -1 (1, "1" and 1.0 alike)
         case try_cast({{ strip_text('thumbs_json') }} as DOUBLE) when 1 then 1 when -1 then -1 end as thumbs,
         -- the 1-10 score, when one was picked
-        case when regexp_full_match({{ strip_text('score_json') }}, '[+]?[0-9]+(\.0*)?')
+        case when {{ full_match(strip_text('score_json'), '[+]?[0-9]+(\\.0*)?') }}
                   and try_cast({{ strip_text('score_json') }} as DOUBLE) between 1 and 10
              then try_cast({{ strip_text('score_json') }} as DOUBLE)::INTEGER end as detailed_rating,
         score_json,
@@ -170,3 +181,4 @@ left join chain using (ordinal)
     null::STRUCT("user" VARCHAR, assistant VARCHAR, message_id VARCHAR)[] as history
 from mapped
     {%- endif %}
+{%- endif %}

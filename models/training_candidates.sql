@@ -48,10 +48,10 @@ ranked as (
         {%- if var('dedup') %}
         -- The same prompt and reply rated several times: how often, and which rating is kept (of
         -- those that pass the rating and model filters: the highest, then the first in the log).
-        count(*) over same_pair as times_rated,
+        count(*) over (partition by c.same_prompt, c.same_reply) as times_rated,
         row_number() over (
-            same_pair order by rating >= {{ var('min_rating') }} and not other_model desc,
-            rating desc, source_file, position
+            partition by c.same_prompt, c.same_reply
+            order by rating >= {{ var('min_rating') }} and not other_model desc, rating desc, source_file, position
         ) as rank_in_pair
         {%- else %}
         1 as times_rated,
@@ -61,9 +61,6 @@ ranked as (
     {%- if var('base_dataset') %}
     left join (select distinct same_prompt, same_output from {{ ref('base_samples') }}) as b
         on b.same_prompt = c.same_prompt and b.same_output = c.same_output
-    {%- endif %}
-    {%- if var('dedup') %}
-    window same_pair as (partition by c.same_prompt, c.same_reply)
     {%- endif %}
 ),
 

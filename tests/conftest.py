@@ -62,7 +62,7 @@ class Project:
 
     def read_jsonl(self, name: str, folder: Path | None = None) -> list:
         text = (folder or self.out).joinpath(name).read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.splitlines()]
+        return [json.loads(line) for line in text.split("\n")[:-1]]  # not splitlines(): texts hold \x85, \u2028
 
     def query(self, sql: str) -> list[tuple]:
         import duckdb

@@ -1,0 +1,214 @@
+"""The spark target: the models run on Apache Spark, one session per process (started on first use:
+7-15 s), and each model's rows land in the build's DuckDB database, so that the accounting, the data
+tests, the files, the report and `query` read them as on the duckdb target, and the files are the
+same bytes. What this does not do yet (README, Past one machine): write the files from Spark (they
+are laid out by the same DuckDB writer, and each model's rows pass through the driver, so a model
+must fit there), shard them, or keep the state in a catalog (it is loaded from fbt's state file
+into temporary views)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import DatabaseError, ModelRunError, SourceError
+from .logcheck import LOG, describe
+from .render import Rendered, quote_identifier
+from .runner import duckdb_errors
+from .sparklog import UNREADABLE, read_log
+from .target import Target
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow
+    from pyspark.sql import DataFrame, SparkSession
+
+SESSIONS: dict[tuple, SparkSession] = {}
+# pyspark 4.3 warns that pandas 3 is newer than it knows
+warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+
+
+def spark_session(target: Target) -> SparkSession:
+    """The target's Spark session: the one this process started for the same settings, else a new one."""
+    conf = target.spark_conf()
+    key = tuple(sorted(conf.items()))
+    if key not in SESSIONS:
+        if "spark.remote" not in conf and not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+            raise DatabaseError(f"--target {target.name}: Spark needs Java 17+ and there is no java on PATH "
+                                f"(nor JAVA_HOME); install one (Debian: apt-get install "
+                                f"openjdk-17-jre-headless) or build without --target")
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as e:
+            raise DatabaseError(f"--target {target.name}: pyspark is not installed; "
+                                f"pip install -e '.[spark]' "
+                                f"(and a Java 17+ runtime)") from e
+        conf.setdefault("spark.ui.showConsoleProgress", "false")  # stderr is fbt's progress
+        for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):  # fbt says it, in one line
+            logging.getLogger(logger).setLevel(logging.CRITICAL)
+        if conf.get("spark.master", "").startswith("local"):  # the workers run this Python
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = SparkSession.builder.appName("fbt")
+        remote = conf.pop("spark.remote", None)
+        if remote:
+            builder = builder.remote(remote)
+        for name, value in conf.items():
+            builder = builder.config(name, value)
+        with spark_errors(f"--target {target.name}: starting Spark", DatabaseError):
+            SESSIONS[key] = builder.getOrCreate()
+        if not remote:  # (Spark Connect has no SparkContext: its server keeps its own log)
+            SESSIONS[key].sparkContext.setLogLevel("FATAL")  # fbt says what failed, on one line
+    return SESSIONS[key]
+
+
+@contextmanager
+def spark_errors(where: str, error: type[Exception] = ModelRunError) -> Iterator[None]:
+    """A Spark failure (analysis, parse, a task's) as an EngineError naming where, on one line."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except (PySparkException, Py4JError) as e:
+        raise error(f"{where}: Spark: {spark_says(str(e))}") from e
+
+
+def spark_says(message: str) -> str:
+    """The line of a Spark error that says what went wrong: a Python worker's exception, else the first.
+
+    >>> spark_says("An exception was thrown from the Python worker: Traceback\\n  File x\\nValueError: bad")
+    'ValueError: bad'
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception): ", line)]
+    return raised[-1] if raised and "Python worker" in lines[0] else (lines[0] if lines else "no message")
+
+
+class SparkRun:
+    """One build's models on Spark: the logs and fbt's state registered as temporary views, then each
+    model computed there, kept as a view of its rows, and copied into the build's DuckDB database."""
+
+    def __init__(self, target: Target, con: duckdb.DuckDBPyConnection, sources: dict[str, Path]):
+        self.spark = spark_session(target)
+        self.con = con
+        for name, files in group_sources(sources).items():
+            with unreadable_files(), spark_errors(f"source '{name}' ({files[0]})"):
+                read_log(self.spark, files).createOrReplaceTempView(f"fbt_source__{name}")
+        for table in [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
+                                                "WHERE schema_name = 'state'").fetchall()]:
+            rows = con.sql(f"SELECT * FROM state.{quote_identifier(table)}").to_arrow_table()
+            with spark_errors(f"state table {table}"):
+                self.spark.createDataFrame(rows).createOrReplaceTempView(f"fbt_state__{table}")
+
+    def run_model(self, model: Rendered, duckdb_sql: str, where: str) -> int:
+        """Compute the model on Spark (then its post hooks, each a SELECT of its new rows), and copy
+        its rows into the DuckDB database as a table, in the columns and types DuckDB gives the
+        model's DuckDB SQL (duckdb_sql: its tables are there), so that a table is the same on both
+        targets (a Spark DECIMAL that is DuckDB's DOUBLE, a JSON text that is DuckDB's JSON); its
+        row count."""
+        with spark_errors(where):
+            rows = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, model.sql)))
+            for i, hook in enumerate(model.post_hooks, 1):
+                with spark_errors(f"{where}: post_hook {i}"):
+                    rows = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, hook))
+                                     .select(*[f"`{c}`" for c in rows.column_names]))
+        with duckdb_errors(where):
+            columns = self.con.execute(f"DESCRIBE ({duckdb_sql})").fetchall()
+        missing = [c[0] for c in columns if c[0] not in rows.column_names]
+        if missing:
+            raise ModelRunError(f"{where}: Spark's rows have no column {', '.join(missing)}; DuckDB's have")
+        typed = ", ".join(f"CAST({quote_identifier(name)} AS {kind}) AS {quote_identifier(name)}"
+                          for name, kind, *_ in columns)
+        self.con.register("fbt_spark_rows", rows)
+        try:
+            with duckdb_errors(where):
+                self.con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(model.name)} AS "
+                                 f"SELECT {typed} FROM fbt_spark_rows")
+        finally:
+            self.con.unregister("fbt_spark_rows")
+        return rows.num_rows
+
+    def keep(self, name: str, frame: DataFrame) -> pyarrow.Table:
+        """The frame's rows, computed once, and kept under the model's name for the models after it
+        (as Arrow on the driver, where they are copied into DuckDB anyway: one Spark job a model)."""
+        rows = frame.toArrow()
+        self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
+        return rows
+
+
+@contextmanager
+def unreadable_files() -> Iterator[None]:
+    """A file a worker could not read (engine/sparklog.py) as the SourceError DuckDB's target gives:
+    where in the file, what, and what to do (logcheck.describe, which scans it again here)."""
+    try:
+        yield
+    except ModelRunError as e:
+        found = re.search(re.escape(UNREADABLE) + r"(.+)$", str(e))
+        if not found:
+            raise
+        path = Path(found.group(1))
+        raise SourceError(describe(path, str(e), LOG)) from e
+
+
+def group_sources(sources: dict[str, Path]) -> dict[str, list[Path]]:
+    """check_sources' files ('feedback', 'feedback:1', ...) by source, in order.
+
+    >>> group_sources({"feedback": Path("a"), "feedback:1": Path("b")})
+    {'feedback': [PosixPath('a'), PosixPath('b')]}
+    """
+    grouped: dict[str, list[Path]] = {}
+    for key, path in sources.items():
+        grouped.setdefault(key.split(":")[0], []).append(path)
+    return grouped
+
+
+def expand_union_by_name(spark: SparkSession, sql: str) -> str:
+    """Spark SQL has no UNION ALL BY NAME: each one written out, a column list on each side (the
+    first side's columns, then the second's new ones; NULL where a side has none), the columns
+    found by asking Spark to analyse each side with the query's CTEs."""
+    import sqlglot
+    from sqlglot import exp
+
+    if "BY NAME" not in sql.upper():
+        return sql
+    tree = sqlglot.parse_one(sql, read="spark")
+    for union in list(tree.find_all(exp.Union)):
+        if not union.args.get("by_name"):
+            continue
+        sides = [union.this, union.expression]
+        columns = [side_columns(spark, tree, side) for side in sides]
+        names = list(dict.fromkeys(columns[0] + columns[1]))
+        selects = []
+        for side, have in zip(sides, columns, strict=True):
+            listed = ", ".join(f"`{n}`" if n in have else f"NULL AS `{n}`" for n in names)
+            selects.append(f"SELECT {listed} FROM ({side.sql('spark')}) AS fbt_side")
+        written = sqlglot.parse_one(" UNION ALL ".join(selects), read="spark")
+        if union is tree:
+            written.set("with_", tree.args.get("with_"))
+            tree = written
+        else:
+            union.replace(written)
+    return tree.sql("spark")
+
+
+def side_columns(spark: SparkSession, tree: Any, side: Any) -> list[str]:
+    """The columns of one side of a union, with the CTEs defined before the one it is in."""
+    from sqlglot import exp
+
+    with_ = tree.args.get("with_")
+    query = side.copy()
+    if with_ is not None:
+        inside = side.find_ancestor(exp.CTE)
+        ctes = with_.expressions
+        earlier = ctes[:ctes.index(inside)] if inside in ctes else ctes
+        if earlier:
+            query.set("with_", exp.With(expressions=[cte.copy() for cte in earlier]))
+    return spark.sql(query.sql("spark")).columns
