@@ -106,7 +106,10 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
     present = [present_fields(con, item) for item in items]
-    queries = range_queries(con, model.name, file_columns(items, present), "position" in available)
+    order = "position" if "position" in available else ""
+    if order and "source_file" in available:  # several files: records of the same position in name order
+        order += ", source_file"
+    queries = range_queries(con, model.name, file_columns(items, present), order)
     return write_pass(con, items, present, queries, staging, show, progress)
 
 
@@ -122,9 +125,9 @@ def file_columns(items: list[Export], present: list[tuple[str, ...]]) -> str:
     return ", ".join(columns)
 
 
-def range_queries(con: duckdb.DuckDBPyConnection, model: str, columns: str, ordered: bool) -> list[str]:
+def range_queries(con: duckdb.DuckDBPyConnection, model: str, columns: str, order: str) -> list[str]:
     """The queries of a pass: the model read in consecutive ranges of positions, each sorted on its
-    own. The models keep no order (a join does not keep one, and sorting whole wide tables is what
+    own (by order; none: as it comes). The models keep no order (a join does not keep one, and sorting whole wide tables is what
     DuckDB cannot spill within memory_limit at 10M records), but their rows stay near their place,
     so the zonemaps skip most row groups of each range and each sort is small. A view is read the
     same way: DuckDB pushes the range down to the table its position comes from. The columns are
@@ -132,12 +135,12 @@ def range_queries(con: duckdb.DuckDBPyConnection, model: str, columns: str, orde
     over (DuckDB keeps a subquery's order through a projection)."""
     table = quote_identifier(model)
 
-    def query(where: str = "", order: str = " ORDER BY position") -> str:
+    def query(where: str = "") -> str:
         return (f"SELECT {columns} FROM (SELECT * FROM {table}"
-                + (f" WHERE {where}" if where else "") + f"{order})")
+                + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "") + ")")
 
-    if not ordered:
-        return [query(order="")]
+    if not order:
+        return [query()]
     with duckdb_errors(model, ExportError):
         first, last = con.execute(f"SELECT min(position), max(position) FROM {table}").fetchall()[0]
     if not (isinstance(first, int) and isinstance(last, int)):  # no rows, or not whole numbers

@@ -111,3 +111,18 @@ def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch)
     assert [s["feedback_id"] for s in project.read_json("high_quality_samples.json")] == ids
     assert [s["feedback_id"] for s in project.read_jsonl("high_quality_samples.jsonl")] == ids
     assert len(project.read_json("alpaca_format_samples.json")) == 5
+
+
+def test_several_logs_write_their_records_in_the_same_order_on_every_build(project):
+    """A glob of logs: the SFT files in log order (the files by name, each in its order); kto, which
+    orders by the position in each file, the records of one position by the file's name."""
+    logs = project.root / "data" / "logs"
+    logs.mkdir(parents=True)
+    for name, first in (("b.json", 10), ("a.json", 20), ("c.json", 30)):
+        (logs / name).write_text(json.dumps([record(first + i) for i in range(3)], ensure_ascii=False),
+                                 encoding="utf-8")
+    project.invoke("build", "--feedback-file", "data/logs/*.json", "--format", "jsonl", "kto")
+    sft = [r["instruction"] for r in project.read_jsonl("high_quality_samples.jsonl")]
+    assert sft == [f"问题 {n}" for n in (20, 21, 22, 10, 11, 12, 30, 31, 32)]
+    kto = [r["prompt"][0]["content"] for r in project.read_jsonl("kto_samples.jsonl")]
+    assert kto == [f"问题 {n}" for n in (20, 10, 30, 21, 11, 31, 22, 12, 32)]
