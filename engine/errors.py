@@ -1,5 +1,9 @@
 """One hierarchy for every problem a user can fix; cli.py turns it into exit codes in one place."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 
 class EngineError(Exception):
     "A problem the user can fix; the CLI prints it on one line without a traceback (exit 1)"
@@ -31,6 +35,19 @@ class CycleError(CompileError):
 
 class SourceError(EngineError):
     "The feedback log is missing, empty or not a JSON array of records"
+
+
+class RecordShapeError(SourceError):
+    """A record of a file is not of the shape a typed reader takes (macros/openwebui.sql): the
+    engine reads the file again as JSON. When it does not, this is the file's fault, said as any
+    SourceError (describe: the message, made only then: it may scan the file)."""
+
+    def __init__(self, describe: Callable[[], str]):
+        super().__init__()
+        self.describe = describe
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 class LogChangedError(SourceError):

@@ -24,7 +24,7 @@ from .commit import Move, commit, journal_path, pause_point, prepare_moves, roll
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
-from .errors import EngineError, LogChangedError, LogShrankError, RecordTooLargeError
+from .errors import EngineError, LogChangedError, LogShrankError, RecordShapeError, RecordTooLargeError
 from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background
 from .figures import Figures, collect_figures
 from .graph import upstream
@@ -437,7 +437,8 @@ def run_models(b: Build, names: list[str]) -> list[ModelResult]:
 
 def run_with_room(b: Build, name: str) -> int | None:
     """Run a model; when a record is larger than its reader takes, render it again with more room
-    (up to the largest file it reads) and run it again."""
+    (up to the largest file it reads) and run it again; when a record is not of the shape its
+    typed reader takes (macros/openwebui.sql), render it again reading JSON and run it again."""
     while True:
         model = b.models[name]
         if b.spark is not None:
@@ -448,6 +449,15 @@ def run_with_room(b: Build, name: str) -> int | None:
                 if rows is not None:
                     return rows
             return run_model(b.con, model, b.kinds[name], b.project.show(model.path), b.sources)
+        except RecordShapeError:
+            limits = b.renderer.limits if b.renderer else None
+            if limits is None or not limits.typed:
+                raise
+            limits.typed = False
+            if not render_again(b, name):  # it read nothing typed: the record is at fault
+                raise
+            b.progress(f"model {name}: a record of another shape than its typed reader's; reading "
+                       "the log again as JSON")
         except RecordTooLargeError:
             largest = max((p.stat().st_size + 1 for p in b.sources.values()), default=0)
             limits = b.renderer.limits if b.renderer else None
@@ -457,10 +467,22 @@ def run_with_room(b: Build, name: str) -> int | None:
             b.progress(f"model {name}: a record over {room:,} bytes; reading again with room for "
                        f"{limits.record_bytes:,}")
             make_room(b.con, limits.record_bytes)
-            for view in upstream_views(b, name):  # a view reading the log holds its reader's room
-                b.models[view] = b.renderer.render(b.project.models[view])
-                run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
-            b.models[name] = b.renderer.render(b.project.models[name])
+            render_again(b, name)
+
+
+def render_again(b: Build, name: str) -> bool:
+    """Render a model and the views it reads again, after the readers' limits changed, and make
+    the views anew (a view reading the log holds its reader's limits); whether any SQL changed."""
+    changed = False
+    for view in upstream_views(b, name):
+        rendered = b.renderer.render(b.project.models[view])
+        changed |= rendered.sql != b.models[view].sql
+        b.models[view] = rendered
+        run_model(b.con, rendered, "view", b.project.show(rendered.path), b.sources)
+    rendered = b.renderer.render(b.project.models[name])
+    changed |= rendered.sql != b.models[name].sql
+    b.models[name] = rendered
+    return changed
 
 
 def run_on_tail(b: Build, name: str) -> int | None:

@@ -72,10 +72,12 @@ def quote_identifier(name: str) -> str:
 @dataclass
 class ReadLimits:
     """What the models' readers may take (macros/inputs.sql, largest_record): the engine raises it
-    when a record is larger (engine/pipeline.py, run_models)."""
+    when a record is larger, and turns typed off when a record is not of the shape a typed reader
+    takes (macros/openwebui.sql; engine/pipeline.py, run_with_room)."""
 
     record_bytes: int = 16 * 1024 * 1024  # DuckDB's default maximum_object_size
     most: int = 2**32 - 1                 # the most DuckDB takes
+    typed: bool = True                    # a reader may give read_json a field's type, not JSON
 
     def grow(self, cap: int) -> bool:
         """Eight times the room, at most cap (a record is never larger than its file); False when

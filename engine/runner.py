@@ -5,10 +5,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatabaseError, EngineError, ModelRunError, RecordTooLargeError, SourceError
+from .errors import (
+    DatabaseError,
+    EngineError,
+    ModelRunError,
+    RecordShapeError,
+    RecordTooLargeError,
+    SourceError,
+)
 from .interrupts import fix_for
 from .logcheck import RECORDS, describe
 from .render import Rendered, quote_identifier
@@ -39,6 +47,8 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
             raise RecordTooLargeError(f"{where}: {message}") from e
         for path in (sources or {}).values():
             if str(path) in message or isinstance(e, UnicodeDecodeError) and len(sources or {}) == 1:
+                if "JSON transform error" in message:  # a typed reader's, maybe: read again as JSON
+                    raise RecordShapeError(partial(describe, path, message, RECORDS[records])) from e
                 raise SourceError(describe(path, message, RECORDS[records])) from e
         if isinstance(e, UnicodeDecodeError):
             raise

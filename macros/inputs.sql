@@ -17,14 +17,15 @@
 {%- endmacro %}
 
 {#- The records of a log source (source_name, e.g. 'feedback') as read_json reads them, one row each:
-    the given top-level fields as JSON (so no dirty value can fail the read), source_file, and
+    the given top-level fields as JSON (so no dirty value can fail the read; `types` may name
+    another type for a field, as macros/openwebui.sql does), source_file, and
     ordinal (the record number in the whole log, from 1). When the log is not in `format` (the
     front-end that wrote it, told by the engine from its first record, or var log_format), the same
     columns with no rows and no read: each staging model reads only the log of its own front-end.
     The engine may give the log in parts (log_pieces): only the new records of a log that only grew
     since the last build (engine/tail.py), or pieces of it read on every core (engine/pieces.py);
     each is read as if it were read in the log, its records numbered on and named as the log. -#}
-{% macro read_log(source_name, format, fields) -%}
+{% macro read_log(source_name, format, fields, types={}) -%}
 {%- if log_format(source_name) == format -%}
 {%- set path = source(source_name) -%}
 {%- for piece in log_pieces(source_name) or [none] %}
@@ -38,11 +39,11 @@ from read_json(
     records = true,
     filename = true,
     maximum_object_size = {{ largest_record() }},
-    columns = { {%- for f in fields %}{{ quote_identifier(f) }}: 'JSON'{{ ', ' if not loop.last }}{% endfor -%} }
+    columns = { {%- for f in fields %}{{ quote_identifier(f) }}: {{ literal(types.get(f, 'JSON')) }}{{ ', ' if not loop.last }}{% endfor -%} }
 ) with ordinality as log({% for f in fields %}{{ quote_identifier(f) }}, {% endfor %}source_file, ordinal)
 {%- endfor %}
 {%- else -%}
-select {% for f in fields %}null::JSON as {{ quote_identifier(f) }}, {% endfor %}null::VARCHAR as source_file, null::BIGINT as ordinal
+select {% for f in fields %}null::{{ types.get(f, 'JSON') }} as {{ quote_identifier(f) }}, {% endfor %}null::VARCHAR as source_file, null::BIGINT as ordinal
 where false
 {%- endif -%}
 {%- endmacro %}

@@ -17,11 +17,13 @@ from {{ ref('stg_app_feedback') }}
 where false
 {%- else %}
 with raw as (
-    {{ log_records('feedback', 'openwebui', ['id', 'type', 'data', 'meta', 'snapshot', 'created_at']) }}
+    -- the records, the snapshot's parts read as chat_title, params and messages (a map from
+    -- message id to message): macros/openwebui.sql
+    {{ read_openwebui('feedback', ['id', 'type', 'data', 'meta', 'created_at']) }}
 ),
 
 records as (
-    -- Each JSON value decoded once. The chat's messages become a map from message id to message.
+    -- Each JSON value decoded once.
     select
         ordinal,
         source_file,
@@ -36,12 +38,10 @@ records as (
         {{ json_string("(data -> '$.comment')") }} as comment,
         json_extract_string(data, '$.tags[*]') as tags,
         (meta ->> '$.arena') = 'true' as arena,
-        {{ json_string("(snapshot -> '$.chat.title')") }} as chat_title,
-        snapshot -> '$.chat.chat.params' as params,
+        {{ json_string('chat_title') }} as chat_title,
+        params,
         try_cast(created_at::VARCHAR as BIGINT) as created_at,
-        json_transform(snapshot -> '$.chat.chat.history.messages', '"MAP(VARCHAR, STRUCT(\"parentId\" VARCHAR, '
-                       || '\"childrenIds\" VARCHAR[], role VARCHAR, content JSON, model VARCHAR, \"selectedModelId\" VARCHAR))"')
-            as messages
+        messages
     from raw
 ),
 
@@ -49,6 +49,12 @@ rated as (
     -- the rated message and the user message it answers (its parent)
     select *, messages[message_id] as reply, messages[messages[message_id]."parentId"] as asked
     from records
+),
+
+answered as (
+    -- every answer to that user message (the rated one among them): message_id, role, model, content
+    select *, {{ prompt_answers('messages', 'asked', 'message_id') }} as answers
+    from rated
 ),
 
 parsed as (
@@ -82,15 +88,12 @@ parsed as (
         try_cast(params ->> '$.max_tokens' as BIGINT) as max_tokens,
         -- the other answers to the same user message: regenerations, the arena's other side
         list_transform(
-            list_filter(asked."childrenIds", lambda id: id <> message_id
-                        and messages[id].role = 'assistant'
-                        and {{ strip_text(json_string('messages[id].content')) }} <> ''),
-            lambda id: {'message_id': id,
-                        'model': coalesce(messages[id]."selectedModelId", messages[id].model, 'unknown'),
-                        'content': {{ strip_text(json_string('messages[id].content')) }}}) as siblings,
+            list_filter(answers, lambda a: a.message_id <> message_id
+                                           and a.role = 'assistant' and a.content <> ''),
+            lambda a: {'message_id': a.message_id, 'model': a.model, 'content': a.content}) as siblings,
         messages,
         reply."parentId" as asked_id
-    from rated
+    from answered
 ),
 
 mapped as (
