@@ -106,9 +106,9 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
     present = [present_fields(con, item) for item in items]
-    order = "position" if "position" in available else ""
-    if order and "source_file" in available:  # several files: records of the same position in name order
-        order += ", source_file"
+    # log order; rows of one position (several log files; pairs of one reply) by file name, then key
+    ties = [c for c in ("source_file", model.config.get("unique_key")) if c and c in available]
+    order = ", ".join(quote_identifier(c) for c in ["position", *ties]) if "position" in available else ""
     queries = range_queries(con, model.name, file_columns(items, present), order)
     return write_pass(con, items, present, queries, staging, show, progress)
 
@@ -127,9 +127,10 @@ def file_columns(items: list[Export], present: list[tuple[str, ...]]) -> str:
 
 def range_queries(con: duckdb.DuckDBPyConnection, model: str, columns: str, order: str) -> list[str]:
     """The queries of a pass: the model read in consecutive ranges of positions, each sorted on its
-    own (by order; none: as it comes). The models keep no order (a join does not keep one, and sorting whole wide tables is what
-    DuckDB cannot spill within memory_limit at 10M records), but their rows stay near their place,
-    so the zonemaps skip most row groups of each range and each sort is small. A view is read the
+    own (by order; none: as it comes). The models keep no order (a join does not keep one, and
+    sorting whole wide tables is what DuckDB cannot spill within memory_limit at 10M records), but
+    their rows stay near their place, so the zonemaps skip most row groups of each range and each
+    sort is small. A view is read the
     same way: DuckDB pushes the range down to the table its position comes from. The columns are
     laid out after the sort, so the sort moves the values, not their texts laid out three times
     over (DuckDB keeps a subquery's order through a projection)."""

@@ -115,7 +115,8 @@ def test_a_model_out_of_log_order_is_exported_in_log_order(project, monkeypatch)
 
 def test_several_logs_write_their_records_in_the_same_order_on_every_build(project):
     """A glob of logs: the SFT files in log order (the files by name, each in its order); kto, which
-    orders by the position in each file, the records of one position by the file's name."""
+    orders by the position in each file, the records of one position by their feedback_id (the
+    model's unique_key), not as they happen to come."""
     logs = project.root / "data" / "logs"
     logs.mkdir(parents=True)
     for name, first in (("b.json", 10), ("a.json", 20), ("c.json", 30)):
@@ -125,4 +126,4 @@ def test_several_logs_write_their_records_in_the_same_order_on_every_build(proje
     sft = [r["instruction"] for r in project.read_jsonl("high_quality_samples.jsonl")]
     assert sft == [f"问题 {n}" for n in (20, 21, 22, 10, 11, 12, 30, 31, 32)]
     kto = [r["prompt"][0]["content"] for r in project.read_jsonl("kto_samples.jsonl")]
-    assert kto == [f"问题 {n}" for n in (20, 10, 30, 21, 11, 31, 22, 12, 32)]
+    assert kto == [f"问题 {n}" for n in (10, 20, 30, 11, 21, 31, 12, 22, 32)]
