@@ -21,8 +21,10 @@ def summarize(result: BuildResult, show=str) -> list[str]:
                      + (f" ({result.tests_left} more, of models no file reads: python cli.py test)"
                         if result.tests_left else ""))
     parse = result.parse
-    if parse.get("parsed") == "new records":
-        lines.append(f"log: parsed only the {parse.get('new', 0):,} new records (the {parse['kept']:,} "
+    if parse.get("parsed") == "new records" and not parse.get("new"):
+        lines.append(f"log: no new records since the last build (its {parse['kept']:,} rows kept)")
+    elif parse.get("parsed") == "new records":
+        lines.append(f"log: parsed only the {parse['new']:,} new records (the {parse['kept']:,} "
                      f"before them as the last build parsed them)")
     elif parse.get("parsed"):
         lines.append(f"log: parsed all of it ({parse['why']})")
