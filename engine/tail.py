@@ -82,19 +82,31 @@ def records_end(path: Path) -> int | None:
     return base + len(before)
 
 
-def new_records(data: bytes, lines: bool, first: bool) -> bytes | None:
-    """The bytes after the last build's end as a document of their own (the new lines, or a JSON
-    array of the new records: `,{...},{...}]`, or `{...}]` when the array had none before), or None
-    when they do not continue the log as the app appends to it."""
-    if lines:
-        return data
-    body = data.strip(WHITE)
-    if not body.endswith(b"]"):
-        return None
-    body = body[:-1].rstrip(WHITE)
-    if body and first == body.startswith(b","):
-        return None
-    return b"[" + (body if first else body[1:]) + b"]"
+def write_new_records(path: Path, start: int, end: int, first: bool, aside: Path) -> bool:
+    """The log's bytes start..end (after the last build's records, up to the last record now) as a
+    document of their own at aside, copied in blocks: the new lines of JSON lines, or a JSON array
+    of the new records (`,{...},{...}` after the last build's records, `{...}` when the array had
+    none). False when they do not continue the log as the app appends to it."""
+    with path.open("rb") as f, aside.open("wb") as out:
+        f.seek(start)
+        if path.name.lower().endswith((".jsonl", ".ndjson")):
+            copy_range(f, out, end - start)
+            return True
+        head = f.read(min(1 << 16, end - start))
+        body = head.lstrip(WHITE)
+        if not body and len(head) < end - start or body and first == body.startswith(b","):
+            return False
+        f.seek(start + len(head) - len(body) + (1 if body and not first else 0))  # (past the comma)
+        out.write(b"[")
+        copy_range(f, out, end - f.tell())
+        out.write(b"]")
+    return True
+
+
+def copy_range(f, out, n: int) -> None:
+    while n > 0 and (block := f.read(min(CHUNK, n))):
+        out.write(block)
+        n -= len(block)
 
 
 def hash_prefix(path: Path, *stops: int) -> list[str]:
@@ -162,13 +174,8 @@ def plan_tail(path: Path, before: Parse | None, key: str, aside: Path) -> tuple[
     old, new = hash_prefix(path, before.end, end)
     if old != before.digest:
         return None, "the records the last build read changed (edited, removed or written anew)"
-    with path.open("rb") as f:
-        f.seek(before.end)
-        data = f.read()
-    document = new_records(data, path.name.lower().endswith((".jsonl", ".ndjson")), before.records == 0)
-    if document is None:
+    if not write_new_records(path, before.end, end, before.records == 0, aside):
         return None, "the log does not go on after where the last build's records ended"
-    aside.write_bytes(document)
     return Tail(aside, before.records, end, new), ""
 
 
