@@ -90,8 +90,8 @@ class ReadLimits:
 @dataclass(frozen=True)
 class LogPiece:
     """A part of a log that read_log reads instead of the whole file (macros/inputs.sql): a JSON
-    document (path, a SQL literal) of records numbered on from records_before: the new records of
-    a log that only grew (engine/tail.py), or one of the pieces read on every core (engine/pieces.py)."""
+    document (path, a SQL literal) of records numbered on from records_before, e.g. the new records
+    of a log that only grew (engine/tail.py)."""
 
     path: str
     records_before: int

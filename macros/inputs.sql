@@ -22,9 +22,9 @@
     ordinal (the record number in the whole log, from 1). When the log is not in `format` (the
     front-end that wrote it, told by the engine from its first record, or var log_format), the same
     columns with no rows and no read: each staging model reads only the log of its own front-end.
-    The engine may give the log in parts (log_pieces): only the new records of a log that only grew
-    since the last build (engine/tail.py), or pieces of it read on every core (engine/pieces.py);
-    each is read as if it were read in the log, its records numbered on and named as the log. -#}
+    The engine may give the log in parts (log_pieces), e.g. only the new records of a log that only
+    grew since the last build (engine/tail.py): each is read as if it were read in the log, its
+    records numbered on and named as the log. -#}
 {% macro read_log(source_name, format, fields, types={}) -%}
 {%- if log_format(source_name) == format -%}
 {%- set path = source(source_name) -%}
