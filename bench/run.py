@@ -195,6 +195,16 @@ def run_daily(records: int, runs: int) -> list[Case]:
     return found
 
 
+def room_for_daily(records: int) -> bool:
+    """Is there disk for the daily case (yesterday's database, its copy and the new one: ~5 KB a
+    record)? Else it is left out, saying so."""
+    needed, free = records * 5_000, shutil.disk_usage(OUT).free
+    if free < needed:
+        print(f"daily case at {records:,} records left out: it needs ~{needed / 1e9:.0f} GB of free disk, "
+              f"{free / 1e9:.0f} GB here", file=sys.stderr)
+    return free >= needed
+
+
 def same_outputs(found: list[Case]) -> str:
     """Whether fbt and the baseline wrote the same bytes (the copies kept for this are then removed)."""
     ours, theirs = OUT / "compare-fbt", OUT / "compare-python"
@@ -255,7 +265,8 @@ def main() -> None:
 
     print(f"fbt benchmark: {os.cpu_count()} cores, load average {load[0]:.1f} at start, Python "
           f"{sys.version.split()[0]}, DuckDB {duckdb.__version__}; min_rating 4")
-    daily = {records: run_daily(records, runs[records]) for records in sizes} if args.daily else {}
+    daily = {records: run_daily(records, runs[records]) for records in sizes
+             if args.daily and room_for_daily(records)}
     print(table(results))
     print("\n".join(checks))
     for records, (new, whole) in daily.items():
