@@ -128,14 +128,20 @@ def chunk(args: tuple[int, int, int]) -> bytes:
 
 def generate(records: int, path: Path, seed: int = 7) -> Path:
     """Write the log to path (through a temporary file, so a cut run leaves no half log)."""
+    jobs = [(seed, start, min(start + CHUNK, records)) for start in range(0, records, CHUNK)]
+    return write_array(path, chunk, jobs, b"[\n", b",\n", b"\n]" if jobs else b"]")
+
+
+def write_array(path: Path, make, jobs: list, opening: bytes, between: bytes, closing: bytes) -> Path:
+    """A JSON array of the blocks make(job) returns, made on every core and written in the jobs'
+    order, through a temporary file (a cut run leaves no half file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    jobs = [(seed, start, min(start + CHUNK, records)) for start in range(0, records, CHUNK)]
     with partial.open("wb") as out, Pool(os.cpu_count()) as pool:
-        out.write(b"[\n")
-        for i, block in enumerate(pool.imap(chunk, jobs)):
-            out.write((b",\n" if i else b"") + block)
-        out.write(b"\n]" if jobs else b"]")
+        out.write(opening)
+        for i, block in enumerate(pool.imap(make, jobs)):
+            out.write((between if i else b"") + block)
+        out.write(closing)
     os.replace(partial, path)
     return path
 

@@ -15,13 +15,11 @@ Made in chunks seeded from (seed, chunk number), on every core: the same argumen
 from __future__ import annotations
 
 import json
-import os
 import random
 import uuid
-from multiprocessing import Pool
 from pathlib import Path
 
-from generate import MODELS, QUESTIONS, text
+from generate import MODELS, QUESTIONS, text, write_array
 
 CHUNK = 20_000
 BASE = 1_733_000_000
@@ -147,17 +145,10 @@ def chunk(args: tuple[int, int, int]) -> bytes:
 
 
 def generate(records: int, path: Path, seed: int = 7) -> Path:
-    """Write the export to path (through a temporary file, so a cut run leaves no half file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    """Write the export to path, newest chunk first (through a temporary file, so a cut run leaves
+    no half file)."""
     jobs = [(seed, start, min(start + CHUNK, records)) for start in range(0, records, CHUNK)]
-    with partial.open("wb") as out, Pool(os.cpu_count()) as pool:
-        out.write(b"[")
-        for i, block in enumerate(pool.imap(chunk, list(reversed(jobs)))):
-            out.write((b"," if i else b"") + block)
-        out.write(b"]")
-    os.replace(partial, path)
-    return path
+    return write_array(path, chunk, list(reversed(jobs)), b"[", b",", b"]")
 
 
 if __name__ == "__main__":
