@@ -32,7 +32,7 @@ from .lock import build_lock
 from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
 from .project import Project
-from .render import LogPiece, Rendered, Renderer, compile_models
+from .render import LogTail, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
 from .runner import connect_new, make_room, remove_build_files, run_model, seal
@@ -390,8 +390,8 @@ def commit_build(b: Build) -> None:
 
 STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, open_target, plan_parse,
          build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
-         finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history, stage_run_results, stage_report,
-         check_targets, commit_build)
+         finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history,
+         stage_run_results, stage_report, check_targets, commit_build)
 
 
 # ---- what the steps share --------------------------------------------------------------------------
@@ -492,11 +492,11 @@ def run_on_tail(b: Build, name: str) -> int | None:
     the error said of the log itself)."""
     model, views = b.models[name], upstream_views(b, name)
     try:
-        b.renderer.pieces[b.log_source] = [LogPiece(sql_literal(str(b.tail.file)), b.tail.records_before)]
+        b.renderer.tails[b.log_source] = LogTail(sql_literal(str(b.tail.file)), b.tail.records_before)
         for view in views:
             in_part = b.renderer.render(b.project.models[view])
             run_model(b.con, in_part, "view", b.project.show(in_part.path), b.sources)
-        b.renderer.pieces.clear()
+        b.renderer.tails.clear()
         copy_rows(b.con, b.database, name)
         return run_model(b.con, model, "table", b.project.show(model.path), b.sources, append=True)
     except EngineError as e:
@@ -505,7 +505,7 @@ def run_on_tail(b: Build, name: str) -> int | None:
         b.result.parse = {"parsed": "all", "why": "its new records could not be read apart"}
         return None
     finally:
-        b.renderer.pieces.clear()
+        b.renderer.tails.clear()
         for view in views:
             run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
 

@@ -88,10 +88,9 @@ class ReadLimits:
 
 
 @dataclass(frozen=True)
-class LogPiece:
-    """A part of a log that read_log reads instead of the whole file (macros/inputs.sql): a JSON
-    document (path, a SQL literal) of records numbered on from records_before, e.g. the new records
-    of a log that only grew (engine/tail.py)."""
+class LogTail:
+    """What read_log reads instead of a log that only grew (macros/inputs.sql): the JSON document
+    of its new records (path, a SQL literal), numbered on from records_before (engine/tail.py)."""
 
     path: str
     records_before: int
@@ -124,7 +123,7 @@ class Renderer:
         self.project = project
         self.current: Rendered | None = None
         self.limits = ReadLimits()
-        self.pieces: dict[str, list[LogPiece]] = {}  # source -> read in these parts instead (LogPiece)
+        self.tails: dict[str, LogTail] = {}  # source -> only its new records are read (LogTail)
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
@@ -134,7 +133,7 @@ class Renderer:
         self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
                                 literal=sql_literal, quote_identifier=quote_identifier,
                                 read_limits=self.limits, log_format=self.log_format,
-                                log_pieces=self.pieces.get, adapter=Adapter(self), target=self.project.target)
+                                log_tail=self.tails.get, adapter=Adapter(self), target=self.project.target)
         self._formats: dict[Path, str] = {}
         self._macro_files = self.project.macros
         try:

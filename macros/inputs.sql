@@ -22,26 +22,22 @@
     ordinal (the record number in the whole log, from 1). When the log is not in `format` (the
     front-end that wrote it, told by the engine from its first record, or var log_format), the same
     columns with no rows and no read: each staging model reads only the log of its own front-end.
-    The engine may give the log in parts (log_pieces), e.g. only the new records of a log that only
-    grew since the last build (engine/tail.py): each is read as if it were read in the log, its
-    records numbered on and named as the log. -#}
+    When the log only grew since the last build, the engine gives the document of its new records
+    (log_tail, engine/tail.py): they are read as if they were read in the log, their records
+    numbered on and named as the log. -#}
 {% macro read_log(source_name, format, fields, types={}) -%}
 {%- if log_format(source_name) == format -%}
 {%- set path = source(source_name) -%}
-{%- for piece in log_pieces(source_name) or [none] %}
-{%- if not loop.first %}
-union all
-{% endif -%}
-select *{% if piece %} replace ({{ path }} as source_file, ordinal + {{ piece.records_before }} as ordinal){% endif %}
+{%- set tail = log_tail(source_name) -%}
+select *{% if tail %} replace ({{ path }} as source_file, ordinal + {{ tail.records_before }} as ordinal){% endif %}
 from read_json(
-    {{ piece.path if piece else path }},
+    {{ tail.path if tail else path }},
     format = {{ json_format(path[1:-1]) }},
     records = true,
     filename = true,
     maximum_object_size = {{ largest_record() }},
     columns = { {%- for f in fields %}{{ quote_identifier(f) }}: {{ literal(types.get(f, 'JSON')) }}{{ ', ' if not loop.last }}{% endfor -%} }
 ) with ordinality as log({% for f in fields %}{{ quote_identifier(f) }}, {% endfor %}source_file, ordinal)
-{%- endfor %}
 {%- else -%}
 select {% for f in fields %}null::{{ types.get(f, 'JSON') }} as {{ quote_identifier(f) }}, {% endfor %}null::VARCHAR as source_file, null::BIGINT as ordinal
 where false
