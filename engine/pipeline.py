@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,6 +75,7 @@ class BuildResult:
     sources: list[tuple[str, Path, int]] = field(default_factory=list)  # each log read: name, path, bytes
     parse: dict[str, Any] = field(default_factory=dict)  # how much of the log was parsed (engine/tail.py)
     steps: dict[str, float] = field(default_factory=dict)  # seconds each step took (up to run_results)
+    tables: list[str] = field(default_factory=list)  # on a spark target with a schema, its tables
     warnings: list[str] = field(default_factory=list)  # said in the summary
 
 
@@ -388,10 +389,22 @@ def commit_build(b: Build) -> None:
     commit(journal_path(b.database), b.moves)
 
 
+def publish_tables(b: Build) -> None:
+    """On a spark target with a schema, this build's tables in place of the last build's there
+    (after the commit: a failed build leaves them as they were; a failure here, a warning)."""
+    if b.spark is None or not b.spark.schema:
+        return
+    try:
+        b.result.tables = b.spark.publish()
+    except EngineError as e:
+        b.result.warnings.append(f"{e}; the files and {b.project.show(b.database)} are this build's, "
+                                 f"the tables there the last build's: build again to replace them")
+
+
 STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, open_target, plan_parse,
          build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
          finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history,
-         stage_run_results, stage_report, check_targets, commit_build)
+         stage_run_results, stage_report, check_targets, commit_build, publish_tables)
 
 
 # ---- what the steps share --------------------------------------------------------------------------
@@ -402,6 +415,9 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
     empty)."""
     if b.con is not None:
         b.con.close()
+    if b.spark is not None:
+        with suppress(EngineError):  # (the next build on the schema drops them: SparkRun)
+            b.spark.discard()
     if journal_path(b.database).exists():
         return
     remove_build_files(b.building)

@@ -105,7 +105,7 @@ def load_project(start: Path, given: Iterable[GivenVar] = (), target: str | None
         vars=resolve_vars(specs, given),
         sources=dict(config.get("sources", {})),
         settings=settings,
-        target=choose_target(config.get("targets", {}), target),
+        target=choose_target(config.get("targets", {}), target, root / settings.get("target", "target")),
     )
 
 

@@ -1,10 +1,12 @@
 """The spark target: the models run on Apache Spark, one session per process (started on first use:
 7-15 s), and each model's rows land in the build's DuckDB database, so that the accounting, the data
 tests, the files, the report and `query` read them as on the duckdb target, and the files are the
-same bytes. What this does not do yet (README, Past one machine): write the files from Spark (they
-are laid out by the same DuckDB writer, and each model's rows pass through the driver, so a model
-must fit there), shard them, or keep the state in a catalog (it is loaded from fbt's state file
-into temporary views)."""
+same bytes. A target that names a `schema` also keeps every model as a table of that database of
+the session's catalog (written by the executors; the models after it read it there), in place of
+the last build's tables once the build has committed (publish). What this does not do yet (README,
+Past one machine): write the files from Spark (they are laid out by the same DuckDB writer, and each
+model's rows pass through the driver, so a model must fit there), or keep fbt's state in the catalog
+(it is loaded from fbt's state file into temporary views)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SESSIONS: dict[tuple, SparkSession] = {}
+BUILDING = "__fbt_building"  # a model's table of a build not yet committed: <model>__fbt_building_<step>
 # pyspark 4.3 warns that pandas 3 is newer than it knows
 warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
@@ -99,6 +102,13 @@ class SparkRun:
     def __init__(self, target: Target, con: duckdb.DuckDBPyConnection, sources: dict[str, Path]):
         self.spark = spark_session(target)
         self.con = con
+        self.schema = target.settings.get("schema")  # where the models' tables are kept; None: nowhere
+        self.tables: dict[str, str] = {}  # model -> its table of this build, when kept in the schema
+        self.steps = 0  # tables written (a model with post hooks writes one a step)
+        if self.schema:
+            with spark_errors(f"--target {target.name}: schema {self.schema}", DatabaseError):
+                self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_name(self.schema)}")
+                self.discard()  # a killed build's tables
         for name, files in group_sources(sources).items():
             with unreadable_files(), spark_errors(f"source '{name}' ({files[0]})"):
                 read_log(self.spark, files).createOrReplaceTempView(f"fbt_source__{name}")
@@ -137,11 +147,56 @@ class SparkRun:
         return rows.num_rows
 
     def keep(self, name: str, frame: DataFrame) -> pyarrow.Table:
-        """The frame's rows, computed once, and kept under the model's name for the models after it
-        (as Arrow on the driver, where they are copied into DuckDB anyway: one Spark job a model)."""
-        rows = frame.toArrow()
-        self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
-        return rows
+        """The frame's rows, computed once, and kept under the model's name for the models after it:
+        as a table of the target's schema, written by the executors (then read for DuckDB), else as
+        Arrow on the driver, where they are copied into DuckDB anyway (one Spark job a model)."""
+        if not self.schema:
+            rows = frame.toArrow()
+            self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
+            return rows
+        self.steps += 1
+        table = f"{spark_name(self.schema)}.{spark_name(f'{name}{BUILDING}_{self.steps}')}"
+        voids = [f.name for f in frame.schema.fields if f.dataType.typeName() == "void"]
+        if voids:  # (Parquet keeps no column of NULL's own type: a text one, NULL in every row)
+            frame = frame.withColumns({c: frame[f"`{c}`"].cast("string") for c in voids})
+        frame.write.format("parquet").saveAsTable(table)
+        self.tables[name] = table
+        kept = self.spark.table(table)
+        kept.createOrReplaceTempView(name)
+        return kept.toArrow()
+
+    def publish(self) -> list[str]:
+        """This build's tables in place of the last build's, each under its model's name (the step
+        after the commit: a failed build leaves the last build's tables as they were); the names."""
+        published = []
+        for name, table in self.tables.items():
+            final = f"{spark_name(self.schema)}.{spark_name(name)}"
+            with spark_errors(f"schema {self.schema}: table {name}", DatabaseError):
+                self.spark.sql(f"DROP TABLE IF EXISTS {final}")
+                self.spark.sql(f"ALTER TABLE {table} RENAME TO {final}")
+            published.append(final)
+        self.tables.clear()
+        self.discard()
+        return published
+
+    def discard(self) -> None:
+        """Drop every table of the schema's that a build made and did not publish (this one's when
+        it failed; the intermediate steps of a model with post hooks; a killed build's)."""
+        if not self.schema:
+            return
+        with spark_errors(f"schema {self.schema}: dropping the tables of a build", DatabaseError):
+            for row in self.spark.sql(f"SHOW TABLES IN {spark_name(self.schema)}").collect():
+                if BUILDING in row.tableName and not row.isTemporary:
+                    self.spark.sql(f"DROP TABLE {spark_name(self.schema)}.{spark_name(row.tableName)}")
+
+
+def spark_name(name: str) -> str:
+    """A name as a Spark SQL identifier.
+
+    >>> spark_name("fbt"), spark_name("a`b")
+    ('`fbt`', '`a``b`')
+    """
+    return "`" + name.replace("`", "``") + "`"
 
 
 @contextmanager

@@ -3,11 +3,15 @@
 `duckdb` (the default) is embedded: nothing to start, no Java. `spark` runs the same models on Apache
 Spark (engine/spark.py): master local[*] unless the target names one (`"spark.master"`, or
 `"spark.remote"` for a Spark Connect URL); every other `spark.*` key is passed to the session as it
-is. Only the target a command names is read, so a build without --target imports nothing of Spark's."""
+is. A spark target's `schema` keeps the models as tables of that database of the session's catalog:
+the catalog the spark.* keys configure, else a Hive metastore and warehouse of the project's own
+(in target/: spark-metastore, spark-warehouse). Only the target a command names is read, so a build
+without --target imports nothing of Spark's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import ProjectError, UsageError
@@ -15,6 +19,7 @@ from .vars import suggest
 
 TYPES = ("duckdb", "spark")
 DEFAULT = "duckdb"
+SETTINGS = {"spark": ("schema",), "duckdb": ()}  # fbt's own keys of a target (besides type, spark.*)
 
 
 @dataclass(frozen=True)
@@ -24,17 +29,35 @@ class Target:
     name: str = DEFAULT
     type: str = DEFAULT
     settings: dict[str, Any] = field(default_factory=dict)
+    home: Path | None = field(default=None, repr=False)  # the project's target dir (a schema's catalog)
 
     def spark_conf(self) -> dict[str, str]:
-        """The settings passed to the Spark session: every spark.* key, master local[*] by default."""
+        """The settings passed to the Spark session: every spark.* key, master local[*] by default;
+        with a schema and no catalog named, a Hive metastore (Derby) and warehouse in home, so that
+        the tables outlive the session.
+
+        >>> sorted(Target("s", "spark", {"schema": "fbt"}, Path("/p/target")).spark_conf().items())[:3]
+        [('spark.driver.extraJavaOptions', '-Dderby.system.home=/p/target'), \
+('spark.hadoop.javax.jdo.option.ConnectionURL', 'jdbc:derby:;databaseName=/p/target/spark-metastore;create=true'), \
+('spark.master', 'local[*]')]
+        """
         conf = {"spark.master": "local[*]"} if "spark.remote" not in self.settings else {}
         conf.update({k: str(v).lower() if isinstance(v, bool) else str(v)
                      for k, v in self.settings.items() if k.startswith("spark.")})
+        if self.settings.get("schema") and self.home and "spark.remote" not in conf \
+                and "spark.sql.catalogImplementation" not in conf:
+            conf.update({
+                "spark.sql.catalogImplementation": "hive",
+                "spark.sql.warehouse.dir": str(self.home / "spark-warehouse"),
+                "spark.hadoop.javax.jdo.option.ConnectionURL":
+                    f"jdbc:derby:;databaseName={self.home / 'spark-metastore'};create=true",
+                "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.home}"})  # its derby.log
         return conf
 
 
-def choose_target(targets: dict[str, Any], name: str | None) -> Target:
-    """The target called name (the table's `default`, else duckdb, when None).
+def choose_target(targets: dict[str, Any], name: str | None, home: Path | None = None) -> Target:
+    """The target called name (the table's `default`, else duckdb, when None); home: the project's
+    target dir.
 
     >>> choose_target({}, None)
     Target(name='duckdb', type='duckdb', settings={})
@@ -45,7 +68,7 @@ def choose_target(targets: dict[str, Any], name: str | None) -> Target:
     chosen = name or targets.get("default", DEFAULT)
     if chosen not in tables:
         if chosen == DEFAULT:
-            return Target()
+            return Target(home=home)
         raise UsageError(f"--target {chosen}: pyproject.toml [tool.fbt.targets] has no target of that "
                          f"name.{suggest(chosen, tables)} Targets: {', '.join(sorted(tables)) or 'none'}")
     settings = dict(tables[chosen])
@@ -53,4 +76,12 @@ def choose_target(targets: dict[str, Any], name: str | None) -> Target:
     if kind not in TYPES:
         raise ProjectError(f"pyproject.toml [tool.fbt.targets.{chosen}] type = {kind!r}: expected one of "
                            f"{', '.join(TYPES)}")
-    return Target(chosen, kind, settings)
+    for key in settings:
+        if not (kind == "spark" and key.startswith("spark.")) and key not in SETTINGS[kind]:
+            known = [*SETTINGS[kind], *(["spark.*"] if kind == "spark" else [])]
+            raise ProjectError(f"pyproject.toml [tool.fbt.targets.{chosen}] {key}: not a setting of a {kind} "
+                               f"target.{suggest(key, SETTINGS[kind])} Settings: {', '.join(known) or 'none'}")
+    if not isinstance(settings.get("schema", ""), str) or "." in settings.get("schema", ""):
+        raise ProjectError(f"pyproject.toml [tool.fbt.targets.{chosen}] schema = {settings['schema']!r}: "
+                           f"expected the name of a database of the Spark catalog, such as \"fbt\"")
+    return Target(chosen, kind, settings, home)

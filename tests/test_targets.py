@@ -8,6 +8,9 @@ import sys
 
 import pytest
 
+from engine.errors import ProjectError
+from engine.target import choose_target
+
 from conftest import ROOT, record
 
 
@@ -74,3 +77,17 @@ def test_spark_without_java_says_what_to_install(monkeypatch):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(DatabaseError, match=r"^--target spark: Spark needs Java 17\+ and there is no java on PATH"):
         spark_session(Target("spark", "spark", {"spark.app.name": "fbt-no-java"}))
+
+
+@pytest.mark.parametrize("table, says", [
+    ({"type": "spark", "shema": "fbt"}, "[tool.fbt.targets.t] shema: not a setting of a spark target. Did you "
+                                         "mean 'schema'? Settings: schema, spark.*"),
+    ({"type": "duckdb", "schema": "fbt"}, "[tool.fbt.targets.t] schema: not a setting of a duckdb target. "
+                                          "Settings: none"),
+    ({"type": "spark", "schema": "a.b"}, "[tool.fbt.targets.t] schema = 'a.b': expected the name of a database "
+                                         "of the Spark catalog, such as \"fbt\""),
+])
+def test_a_targets_unknown_or_bad_setting_is_one_line_naming_it(table, says):
+    with pytest.raises(ProjectError) as e:
+        choose_target({"t": table}, "t")
+    assert str(e.value) == f"pyproject.toml {says}"

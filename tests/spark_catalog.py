@@ -1,0 +1,88 @@
+"""The spark target's `schema`, run by tests/test_spark_catalog.py in a pytest process of its own
+(a Spark session's catalog is chosen when it starts, and the other spark tests' session, with
+Spark's in-memory catalog, is started first in their process): every model kept as a table of the
+project's own Hive metastore, the same rows as DuckDB's, replaced only by a build that commits
+(and read by another process when this one has ended: test_spark_catalog.py). The project is made
+in FBT_CATALOG_PROJECT, when given."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from engine.project import load_project
+from engine.spark import BUILDING, spark_session
+
+from conftest import copy_project, record
+
+TARGET = '\n[tool.fbt.targets.tables]\ntype = "spark"\nschema = "fbt"\n"spark.master" = "local[2]"\n' \
+         '"spark.sql.shuffle.partitions" = 4\n"spark.ui.enabled" = false\n"spark.sql.session.timeZone" = "UTC"\n'
+RECORDS = [record(n, rating=5 if n % 3 else 2, model_response=f"回答 {n}") for n in range(1, 31)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = os.environ.get("FBT_CATALOG_PROJECT") or tmp_path_factory.mktemp("catalog") / "proj"
+    project = copy_project(Path(root))
+    with (project.root / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write(TARGET)
+    project.write_log(RECORDS[:20])
+    result = project.invoke("build", "--target", "tables")
+    return project, result
+
+
+def catalog(project):
+    return spark_session(load_project(project.root, target="tables").target)
+
+
+def duckdb_counts(project) -> dict[str, int]:
+    with duckdb.connect(str(project.db), read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
+                                           "WHERE schema_name = 'main'").fetchall()]
+        return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def spark_counts(project) -> dict[str, int]:
+    spark = catalog(project)
+    names = [r.tableName for r in spark.sql("SHOW TABLES IN fbt").collect() if not r.isTemporary]
+    return {n: spark.table(f"fbt.{n}").count() for n in names}
+
+
+def samples(project) -> list[tuple]:
+    rows = catalog(project).sql("SELECT feedback_id, output FROM fbt.training_samples").collect()
+    return sorted((r.feedback_id, r.output) for r in rows)
+
+
+def test_every_model_is_a_table_of_the_schema_with_duckdbs_rows(built):
+    project, result = built
+    counts = duckdb_counts(project)
+    assert spark_counts(project) == counts
+    assert f"kept {len(counts)} model(s) as tables of the Spark catalog's `fbt`" in result.output
+    with duckdb.connect(str(project.db), read_only=True) as con:
+        expected = sorted(con.execute("SELECT feedback_id, output FROM training_samples").fetchall())
+    assert samples(project) == expected and len(expected) == 14
+    assert (project.root / "target" / "spark-metastore").is_dir()
+    assert (project.root / "target" / "spark-warehouse" / "fbt.db" / "training_samples").is_dir()
+
+
+def test_a_failed_build_leaves_the_tables_as_they_were(built):
+    project, _ = built
+    before = (spark_counts(project), samples(project))
+    project.write_log(RECORDS)
+    project.write("models/broken.sql", "select no_such_column from {{ ref('stg_feedback') }}")
+    result = project.invoke("build", "--target", "tables", ok=False)
+    assert result.exit_code == 1 and "models/broken.sql" in result.stderr
+    assert (spark_counts(project), samples(project)) == before
+    assert not any(BUILDING in name for name in spark_counts(project))
+    (project.root / "models" / "broken.sql").unlink()
+
+
+def test_a_build_that_commits_replaces_them(built):
+    project, _ = built
+    project.write_log(RECORDS)
+    project.invoke("build", "--target", "tables")
+    assert spark_counts(project) == duckdb_counts(project)
+    assert len(samples(project)) == 20
