@@ -33,8 +33,6 @@ SPARK_WRONG = (
               "whose spark__ version SELECTs the new rows (macros/repeats.sql)"),
     Construct("VAR", r"(?i)^(regexp_full_match|json_type)$", "this DuckDB function is not Spark's",
               "use full_match() or json_kind() (macros/text.sql)"),
-    Construct("VAR", r"(?i)^json_transform$", "DuckDB's json_transform has no Spark form (Open WebUI's "
-              "export is not read on Spark yet)", "build an Open WebUI export on the duckdb target"),
     Construct("VAR", r"(?i)^json_object$", "Spark has no JSON type to mix JSON objects in one list "
               "(with_history's openai messages, which mark earlier turns with weight 0)",
               "build without with_history, or without the openai format, on Spark"),

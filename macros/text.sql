@@ -40,6 +40,26 @@ starts_with({{ expr }}::VARCHAR, '"')
 (case when {{ is_json_text(expr) }} then {{ expr }} ->> '$' end)
 {%- endmacro %}
 
+{#- The JSON value at a path of a JSON text (a record's data, meta, params), as JSON text: what
+    DuckDB's `->` gives; NULL when there is none. -#}
+{% macro json_at(expr, path) -%}
+{{ adapter.dispatch('json_at')(expr, path) }}
+{%- endmacro %}
+
+{% macro default__json_at(expr, path) -%}
+({{ expr }} -> {{ path | literal }})
+{%- endmacro %}
+
+{#- Spark has no JSON type, and its get_json_object gives a text without its quotes (json_string
+    could not tell "5" from 5): a text, or a JSON null, is written back as JSON by to_json from the
+    value parsed as a VARIANT; anything else is get_json_object's text, which keeps a number as
+    written (a VARIANT writes 1.0 as 1). -#}
+{% macro spark__json_at(expr, path) -%}
+{%- set value = 'try_variant_get(try_parse_json(' ~ expr ~ '), ' ~ (path | literal) ~ ')' -%}
+(case when schema_of_variant({{ value }}) in ('STRING', 'VOID') then to_json({{ value }})
+      else get_json_object({{ expr }}, {{ path | literal }}) end)
+{%- endmacro %}
+
 {#- A JSON value used as a label (an id, a model name, a timestamp): a string as it is; a number or
     boolean as its JSON text; NULL when null or missing. -#}
 {% macro json_label(expr) -%}

@@ -25,9 +25,7 @@
 -- At most max_pairs_per_prompt sibling pairs per prompt, the earliest in the log first; the same
 -- two replies are one pair (a rating pair first). Rating pairs keep each reply in at most one pair;
 -- a sibling pair may share a reply with another pair.
-{#- Sibling pairs come from Open WebUI's snapshots (the app's log has no siblings); Spark does not
-    read Open WebUI's export yet (README, Past one machine), so there they are left out. -#}
-{%- set sibling_pairs = var('sibling_pairs') and (target.type == 'duckdb' or log_format('feedback') == 'openwebui') %}
+{%- set sibling_pairs = var('sibling_pairs') %}
 with replies as (
     -- only what ranking needs: the replies' texts join in once the pairs are known (a window over
     -- the whole rows would sort every reply's text)
@@ -80,22 +78,28 @@ rating_pairs as (
 )
 {%- if sibling_pairs %},
 
-sibling_answers as (
-    -- each rated reply (👍 a good answer, 👎 a bad one) with each other answer to its prompt, and the
-    -- sibling's own record when it was rated too
+rated_siblings as (
+    -- each rated reply (👍 a good answer, 👎 a bad one) with each other answer to its prompt
     select
         r.feedback_id, r.thumbs, r.rating, r.model_name, r.position, r.split, r.session_id, r.user_input,
-        r.good_reply, r.model_response,
-        r.siblings[s.n].message_id as sibling_message_id, r.siblings[s.n].model as sibling_model,
-        r.siblings[s.n].content as sibling_content, s.n,
+        r.good_reply, r.model_response, s.sibling, s.n
+    from {{ ref('training_candidates') }} as r
+    cross join unnest(r.siblings) with ordinality as s(sibling, n)
+    where (r.thumbs = 1 and r.good_excluded_by is null) or (r.thumbs = -1 and r.bad_excluded_by is null)
+),
+
+sibling_answers as (
+    -- and the sibling's own record when it was rated too
+    select
+        r.* exclude (sibling),
+        r.sibling.message_id as sibling_message_id, r.sibling.model as sibling_model,
+        r.sibling.content as sibling_content,
         o.feedback_id as sibling_id, o.thumbs as sibling_thumbs, o.rating as sibling_rating,
         o.position as sibling_position, o.good_reply as sibling_good_reply,
         o.good_excluded_by as sibling_good_excluded_by, o.bad_excluded_by as sibling_bad_excluded_by
-    from {{ ref('training_candidates') }} as r
-    cross join unnest(generate_series(1, len(r.siblings))) as s(n)
+    from rated_siblings as r
     left join {{ ref('training_candidates') }} as o
-        on o.session_id = r.session_id and o.message_id = r.siblings[s.n].message_id
-    where (r.thumbs = 1 and r.good_excluded_by is null) or (r.thumbs = -1 and r.bad_excluded_by is null)
+        on o.session_id = r.session_id and o.message_id = r.sibling.message_id
 ),
 
 sibling_pairs as (

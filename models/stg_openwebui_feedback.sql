@@ -5,17 +5,6 @@
 -- childrenIds), its `data` the rating: thumbs (1 = 👍, -1 = 👎; sometimes the string "1"), an
 -- optional 1-10 score (details.rating), a reason, a comment and tags. README, From Open WebUI, has
 -- the mapping; tests/openwebui.py says which of Open WebUI's source it follows.
-{%- if target.type == 'spark' and log_format('feedback') != 'openwebui' %}
--- On Spark, with the app's log: this model's columns and no rows (Spark cannot yet run the rest of
--- it: README, Past one machine).
-select
-    *, null::VARCHAR as message_id, null::INTEGER as thumbs, null::INTEGER as detailed_rating,
-    null::VARCHAR as feedback_reason, null::VARCHAR[] as tags, null::BOOLEAN as arena, null::VARCHAR as chat_title,
-    null::STRUCT(message_id VARCHAR, model VARCHAR, "content" VARCHAR)[] as siblings,
-    null::STRUCT("user" VARCHAR, assistant VARCHAR, message_id VARCHAR)[] as history
-from {{ ref('stg_app_feedback') }}
-where false
-{%- else %}
 with raw as (
     -- the records, the snapshot's parts read as chat_title, params and messages (a map from
     -- message id to message): macros/openwebui.sql
@@ -29,14 +18,14 @@ records as (
         source_file,
         {{ json_label('id') }} as id,
         {{ json_label('type') }} as type,
-        {{ json_label("(meta -> '$.chat_id')") }} as chat_id,
-        {{ json_label("(meta -> '$.message_id')") }} as message_id,
-        {{ json_label("(data -> '$.model_id')") }} as model_id,
-        nullif({{ json_label("(data -> '$.rating')") }}, 'null') as thumbs_json,
-        nullif({{ json_label("(data -> '$.details.rating')") }}, 'null') as score_json,
-        nullif({{ strip_text(json_string("(data -> '$.reason')")) }}, '') as feedback_reason,
-        {{ json_string("(data -> '$.comment')") }} as comment,
-        json_extract_string(data, '$.tags[*]') as tags,
+        {{ json_label(json_at('meta', '$.chat_id')) }} as chat_id,
+        {{ json_label(json_at('meta', '$.message_id')) }} as message_id,
+        {{ json_label(json_at('data', '$.model_id')) }} as model_id,
+        nullif({{ json_label(json_at('data', '$.rating')) }}, 'null') as thumbs_json,
+        nullif({{ json_label(json_at('data', '$.details.rating')) }}, 'null') as score_json,
+        nullif({{ strip_text(json_string(json_at('data', '$.reason'))) }}, '') as feedback_reason,
+        {{ json_string(json_at('data', '$.comment')) }} as comment,
+        {{ json_texts('data', '$.tags') }} as tags,
         (meta ->> '$.arena') = 'true' as arena,
         {{ json_string('chat_title') }} as chat_title,
         params,
@@ -64,7 +53,7 @@ parsed as (
         nullif({{ strip_text('id') }}, '') as source_id,
         coalesce({{ strip_text('chat_id') }}, '') as session_id,
         -- created_at is in epoch seconds: ISO 8601, UTC
-        coalesce(strftime(make_timestamp(created_at * 1000000), '%Y-%m-%dT%H:%M:%SZ'), '') as timestamp,
+        coalesce({{ epoch_iso('created_at') }}, '') as timestamp,
         coalesce(nullif({{ strip_text('model_id') }}, ''), 'unknown') as model_name,
         case when asked.role = 'user' then {{ strip_text(json_string('asked.content')) }} end as user_input,
         {{ strip_text(json_string('reply.content')) }} as model_response,
@@ -114,24 +103,7 @@ mapped as (
 chain as (
     -- with_history: the chat before the prompt, from its first message, following parentId up
     -- from the rated message's user message (unrated turns included)
-    with recursive up(ordinal, depth, id) as (
-        select ordinal, 0, messages[asked_id]."parentId" from mapped where asked_id is not null
-        union all
-        select up.ordinal, up.depth + 1, m.messages[up.id]."parentId"
-        from up join mapped as m using (ordinal)
-        where up.id is not null and up.depth < 10000
-    )
-    select
-        up.ordinal,
-        -- each assistant message of the chain with the user message it answers, oldest first
-        list({'user': {{ strip_text(json_string('m.messages[m.messages[up.id]."parentId"].content')) }},
-              'assistant': {{ strip_text(json_string('m.messages[up.id].content')) }},
-              'message_id': up.id} order by up.depth desc)
-            filter (where m.messages[up.id].role = 'assistant'
-                    and m.messages[m.messages[up.id]."parentId"].role = 'user') as turns
-    from up join mapped as m using (ordinal)
-    where up.id is not null
-    group by up.ordinal
+    {{ chat_before_prompt('mapped') }}
 )
 {%- endif %}
 
@@ -184,4 +156,3 @@ left join chain using (ordinal)
     null::STRUCT("user" VARCHAR, assistant VARCHAR, message_id VARCHAR)[] as history
 from mapped
     {%- endif %}
-{%- endif %}
