@@ -36,7 +36,7 @@ from .render import LogTail, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
 from .runner import connect_new, make_room, remove_build_files, run_model, seal
-from .state import last_read, load_state, stage_state, state_path
+from .state import last_read, load_state, read_state, stage_state, state_path
 from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
 from .vars import sql_literal
 
@@ -110,6 +110,7 @@ class Build:
     log_source: str = ""              # the source of the log (when it is one file)
     parsed: Future | None = None      # (end, hash) of the log, for the next build, when parsed whole
     rows_key: str = ""                # what made the log model's rows (engine/tail.py)
+    state_staged: bool = False        # fbt's state is rewritten at the commit (stage_history)
 
     @property
     def database(self) -> Path:
@@ -210,7 +211,7 @@ def check_logs(b: Build) -> None:
 def open_database(b: Build) -> None:
     """A new database beside the real one, fbt's state copied in, each model's table or view decided."""
     b.con = connect_new(b.building, b.project.settings.get("duckdb", {}))
-    load_state(b.con, b.project, forget=["exported_samples"] if b.project.vars.get("full_refresh") else [])
+    load_state(b.con, b.project, forget_state(b))
     b.kinds = materialization.decide(b.con, b.models, {e.model.name for e in b.plan.files})
     b.read_by_files = upstream({n: m.refs for n, m in b.models.items()}, {e.model.name for e in b.plan.files})
 
@@ -221,7 +222,7 @@ def open_target(b: Build) -> None:
     if b.project.target.type == "spark":
         from .spark import SparkRun
 
-        b.spark = SparkRun(b.project.target, b.con, b.sources)
+        b.spark = SparkRun(b.project.target, b.con, b.sources, forget_state(b))
         b.kinds = dict.fromkeys(b.models, "table")
 
 
@@ -345,8 +346,9 @@ def stage_history(b: Build) -> None:
                if e.model in b.models and b.models[e.model].config.get("unique_key")]
     read = b.result.accounting.read if b.result.accounting else None
     staged = stage_state(b.project, b.building, written, b.result.build_id or utc_stamp(), full_refresh,
-                         {log_name(b): read} if read is not None else {})
+                         {log_name(b): read} if read is not None else {}, b.spark.state if b.spark else None)
     b.moves.append((staged, state_path(b.project)))
+    b.state_staged = True
 
 
 def stage_run_results(b: Build) -> None:
@@ -390,12 +392,14 @@ def commit_build(b: Build) -> None:
 
 
 def publish_tables(b: Build) -> None:
-    """On a spark target with a schema, this build's tables in place of the last build's there
-    (after the commit: a failed build leaves them as they were; a failure here, a warning)."""
+    """On a spark target with a schema, this build's tables and fbt's state in place of the last
+    build's there (after the commit; a failure here is a warning: the next build merges again)."""
     if b.spark is None or not b.spark.schema:
         return
     try:
         b.result.tables = b.spark.publish()
+        if b.state_staged:
+            b.spark.publish_state(read_state(b.project))
     except EngineError as e:
         b.result.warnings.append(f"{e}; the files and {b.project.show(b.database)} are this build's, "
                                  f"the tables there the last build's: build again to replace them")
@@ -524,6 +528,11 @@ def run_on_tail(b: Build, name: str) -> int | None:
         b.renderer.tails.clear()
         for view in views:
             run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
+
+
+def forget_state(b: Build) -> list[str]:
+    """The state tables the build starts without: --full-refresh forgets the export history."""
+    return ["exported_samples"] if b.project.vars.get("full_refresh") else []
 
 
 def upstream_views(b: Build, name: str) -> list[str]:

@@ -16,7 +16,7 @@ import re
 import shutil
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,8 @@ from .logcheck import LOG, describe
 from .render import Rendered, quote_identifier
 from .runner import duckdb_errors
 from .sparklog import UNREADABLE, read_log
+from .state import TABLES as STATE_TABLES
+from .state import merge_rows
 from .target import Target
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 SESSIONS: dict[tuple, SparkSession] = {}
 BUILDING = "__fbt_building"  # a model's table of a build not yet committed: <model>__fbt_building_<step>
+STATE = "fbt_state__"  # fbt's state in a schema: fbt_state__review_decisions, ...
 # pyspark 4.3 warns that pandas 3 is newer than it knows
 warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
@@ -99,16 +102,22 @@ class SparkRun:
     """One build's models on Spark: the logs and fbt's state registered as temporary views, then each
     model computed there, kept as a view of its rows, and copied into the build's DuckDB database."""
 
-    def __init__(self, target: Target, con: duckdb.DuckDBPyConnection, sources: dict[str, Path]):
+    def __init__(self, target: Target, con: duckdb.DuckDBPyConnection, sources: dict[str, Path],
+                 forget: Iterable[str] = ()):
         self.spark = spark_session(target)
         self.con = con
         self.schema = target.settings.get("schema")  # where the models' tables are kept; None: nowhere
         self.tables: dict[str, str] = {}  # model -> its table of this build, when kept in the schema
         self.steps = 0  # tables written (a model with post hooks writes one a step)
+        self.state: dict[str, pyarrow.Table] = {}  # the catalog's copy of fbt's state, merged in
         if self.schema:
             with spark_errors(f"--target {target.name}: schema {self.schema}", DatabaseError):
                 self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_name(self.schema)}")
                 self.discard()  # a killed build's tables
+                self.state = {name: rows for name, rows in self.read_state().items() if name not in forget}
+            for name, rows in self.state.items():
+                with duckdb_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
+                    merge_rows(con, f"state.{name}", rows)
         for name, files in group_sources(sources).items():
             with unreadable_files(), spark_errors(f"source '{name}' ({files[0]})"):
                 read_log(self.spark, files).createOrReplaceTempView(f"fbt_source__{name}")
@@ -178,6 +187,26 @@ class SparkRun:
         self.tables.clear()
         self.discard()
         return published
+
+    def read_state(self) -> dict[str, pyarrow.Table]:
+        """The state tables the schema holds (fbt_state__<table>), as Arrow, times as they were written."""
+        present = {r.tableName for r in self.spark.sql(f"SHOW TABLES IN {spark_name(self.schema)}").collect()}
+        return {name: self.spark.table(f"{spark_name(self.schema)}.{spark_name(STATE + name)}").toArrow()
+                for name in STATE_TABLES if STATE + name in present}
+
+    def publish_state(self, tables: dict[str, pyarrow.Table]) -> None:
+        """fbt's state, as the build committed it (the file's, with the catalog's merged in), in
+        place of the schema's copy: each table rewritten whole, times without a time zone (as the
+        file keeps them, whatever the session's)."""
+        from pyspark.sql.types import TimestampType
+
+        for name, rows in tables.items():
+            frame = self.spark.createDataFrame(rows)
+            frame = frame.withColumns({f.name: frame[f.name].cast("timestamp_ntz")
+                                       for f in frame.schema.fields if isinstance(f.dataType, TimestampType)})
+            with spark_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
+                frame.write.mode("overwrite").format("parquet").saveAsTable(
+                    f"{spark_name(self.schema)}.{spark_name(STATE + name)}")
 
     def discard(self) -> None:
         """Drop every table of the schema's that a build made and did not publish (this one's when

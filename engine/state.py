@@ -22,6 +22,7 @@ from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow
 
     from .project import Project
 
@@ -44,6 +45,14 @@ TABLES = {
     "log_reads": "log VARCHAR PRIMARY KEY, records BIGINT NOT NULL, build_id VARCHAR NOT NULL, "
                  "read_at TIMESTAMP NOT NULL",
 }
+
+
+# Each table's key and the time its rows were made: two copies of the state (the file's and a Spark
+# catalog's, engine/spark.py) merge into one that keeps, for each key, the newer row (the state only
+# grows: decisions are replaced by newer ones, each export and read by the next).
+KEYS = {"exported_samples": (("format", "sample_id"), "exported_at"),
+        "review_decisions": (("feedback_id",), "decided_at"),
+        "log_reads": (("log",), "read_at")}
 
 
 def state_path(project: Project) -> Path:
@@ -75,6 +84,31 @@ def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterabl
                     con.execute(f"INSERT INTO {SCHEMA}.{name} BY NAME {read_table(con, 'fbt_state_file', name)}")
         finally:
             con.execute("DETACH fbt_state_file")
+
+
+def merge_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pyarrow.Table) -> None:
+    """Another copy's rows of a state table (its name: the last part of table) merged into it: a
+    key's newer row replaces the older one, a key it lacks is added."""
+    keys, at = KEYS[table.rsplit(".", 1)[-1]]
+    on = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+    with con.cursor() as cur:  # (the caller's connection may hold a result it has not read)
+        cur.register("fbt_other_state", rows)
+        cur.execute(f"DELETE FROM {table} AS t USING fbt_other_state AS n WHERE {on} AND n.{at} > t.{at}")
+        cur.execute(f"INSERT INTO {table} BY NAME SELECT n.* FROM fbt_other_state AS n "
+                    f"ANTI JOIN {table} AS t ON {on}")
+
+
+def read_state(project: Project) -> dict[str, pyarrow.Table]:
+    """Every table of the state file, as Arrow (none when there is no file yet)."""
+    import duckdb
+
+    path = state_path(project)
+    if not path.is_file():
+        return {}
+    with duckdb_errors(project.show(path), DatabaseError), duckdb.connect(str(path), read_only=True) as con:
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return {name: con.sql(f"SELECT * FROM {quote_identifier(name)}").to_arrow_table()
+                for name in TABLES if name in present}
 
 
 def old_history(con: duckdb.DuckDBPyConnection, database: str) -> bool:
@@ -146,15 +180,19 @@ def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | Non
 
 
 def stage_state(project: Project, database: Path, written: Iterable[tuple[str, str, str]], build_id: str,
-                forget_history: bool, reads: dict[str, int]) -> Path:
+                forget_history: bool, reads: dict[str, int],
+                other: dict[str, pyarrow.Table] | None = None) -> Path:
     """The state with every row this build wrote remembered, per format: written holds (format,
     model, unique_key column), read from the build's sealed database (every row of the model: a
     --new-only file left out only rows its format had written before), and reads the records read
     from each log. A copy, for the build's commit to move into place; with forget_history
-    (--full-refresh) the earlier history is dropped."""
+    (--full-refresh) the earlier history is dropped. other: another copy's tables (a Spark
+    catalog's), merged in first."""
     wanted = sorted(set(written))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
+        for name, rows in (other or {}).items():
+            merge_rows(con, name, rows)
         con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, now()::TIMESTAMP)",
                         [(log, records, build_id) for log, records in reads.items()])
         con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")

@@ -14,12 +14,19 @@ import duckdb
 import pytest
 
 from engine.project import load_project
-from engine.spark import BUILDING, spark_session
+from engine.spark import BUILDING, STATE, spark_session
 
 from conftest import copy_project, record
 
-TARGET = '\n[tool.fbt.targets.tables]\ntype = "spark"\nschema = "fbt"\n"spark.master" = "local[2]"\n' \
-         '"spark.sql.shuffle.partitions" = 4\n"spark.ui.enabled" = false\n"spark.sql.session.timeZone" = "UTC"\n'
+TARGET = """
+[tool.fbt.targets.tables]
+type = "spark"
+schema = "fbt"
+"spark.master" = "local[2]"
+"spark.sql.shuffle.partitions" = 4
+"spark.ui.enabled" = false
+"spark.sql.session.timeZone" = "Asia/Shanghai"  # (the state's times are kept as the file keeps them)
+"""
 RECORDS = [record(n, rating=5 if n % 3 else 2, model_response=f"回答 {n}") for n in range(1, 31)]
 
 
@@ -47,7 +54,8 @@ def duckdb_counts(project) -> dict[str, int]:
 
 def spark_counts(project) -> dict[str, int]:
     spark = catalog(project)
-    names = [r.tableName for r in spark.sql("SHOW TABLES IN fbt").collect() if not r.isTemporary]
+    names = [r.tableName for r in spark.sql("SHOW TABLES IN fbt").collect()
+             if not r.isTemporary and not r.tableName.startswith(STATE)]
     return {n: spark.table(f"fbt.{n}").count() for n in names}
 
 
@@ -76,13 +84,39 @@ def test_a_failed_build_leaves_the_tables_as_they_were(built):
     result = project.invoke("build", "--target", "tables", ok=False)
     assert result.exit_code == 1 and "models/broken.sql" in result.stderr
     assert (spark_counts(project), samples(project)) == before
+    assert state_rows(project)[0] == state_rows(project)[1]
     assert not any(BUILDING in name for name in spark_counts(project))
     (project.root / "models" / "broken.sql").unlink()
 
 
-def test_a_build_that_commits_replaces_them(built):
+def state_rows(project) -> dict[str, list[tuple]]:
+    """fbt's state as the file keeps it, and as the catalog does: each table's rows."""
+    with duckdb.connect(str(project.root / "data" / "fbt_state.duckdb"), read_only=True) as con:
+        kept = {n: sorted(con.execute(f"SELECT * FROM {n}").fetchall())
+                for n in ("exported_samples", "log_reads")}
+    spark = catalog(project)
+    there = {n: sorted(tuple(r) for r in spark.table(f"fbt.{STATE}{n}").collect()) for n in kept}
+    return kept, there
+
+
+def test_the_state_is_kept_in_the_catalog_too_with_its_times_as_the_file_has_them(built):
     project, _ = built
+    kept, there = state_rows(project)
+    assert kept == there
+    assert len(kept["exported_samples"]) == 3 * 14 and len(kept["log_reads"]) == 1
+
+
+def test_a_build_that_commits_replaces_them_and_a_new_machine_has_the_catalogs_state(built):
+    """(The state file gone, as on a new driver: --new-only still writes only what is new.)"""
+    project, _ = built
+    (project.root / "data" / "fbt_state.duckdb").unlink()
     project.write_log(RECORDS)
-    project.invoke("build", "--target", "tables")
+    before = {p.name for p in project.out.iterdir()}
+    result = project.invoke("build", "--target", "tables", "--new-only", "--format", "jsonl")
+    added = [p for p in project.out.iterdir() if p.name not in before]
+    assert [len(project.read_jsonl(p.name)) for p in added] == [6], result.output
+    assert "already_exported 14" in result.output
     assert spark_counts(project) == duckdb_counts(project)
     assert len(samples(project)) == 20
+    kept, there = state_rows(project)
+    assert kept == there and len(kept["exported_samples"]) == 2 * 14 + 20
