@@ -102,7 +102,7 @@ def test_a_file_past_max_shard_size_is_written_as_shards_holding_its_rows_in_ord
     datasets.disable_progress_bars()
     card = sharded["README.md"].decode("utf-8")
     paths = re.findall(r'    path: "([^"]+)"', card)
-    for name, count in counts.items():
+    for name in counts:
         registered = [p for p in paths if p.startswith(name + "/")]
         assert len(registered) == 1, name
         assert sorted(fnmatch.filter([f"{name}/{s.name}" for s in (project.out / name).iterdir()],
