@@ -3,9 +3,12 @@
 Everything is written aside first (the database as .<name>.building, the training files in a staging
 folder, run_results.json as a .tmp). Then a journal listing every move is written, whole, with one
 os.replace: that is the moment the build commits. The moves follow, the database last, and the
-journal is removed. A build killed before the journal exists changed nothing; one killed after it is
-rolled forward, under the build lock, by the next fbt command (build, run, test or query), so what
-anyone reads through fbt is the old build or the new one, never a mix."""
+journal is removed. What an earlier build left in a file's way (its one file where this build
+writes shards, its shards where this build writes one file or another count: engine/shards.py) is
+listed in the journal too, and removed before the moves. A build killed before the journal exists
+changed nothing; one killed after it is rolled forward, under the build lock, by the next fbt
+command (build, run, test or query), so what anyone reads through fbt is the old build or the new
+one, never a mix."""
 
 from __future__ import annotations
 
@@ -18,21 +21,23 @@ from pathlib import Path
 from .errors import CommitError, LockError
 from .interrupts import uninterrupted
 from .lock import build_lock
+from .shards import Removal, remove_stale
 
 Move = tuple[Path, Path]
 ROOM = 1 << 20  # bytes the journal and the folders' entries may need, beyond the files copied
 
 
-def prepare_moves(moves: list[Move], show) -> list[Move]:
+def prepare_moves(moves: list[Move], show, removed: frozenset[Path] = frozenset()) -> list[Move]:
     """Each move checked before the commit point, so that none can fail after it: its place is not a
-    folder and can be written; an output that is a symlink is written through to the file it
-    points to (a move onto the target; from a copy beside the target when that is on another
-    disk, checked for room first). CommitError, naming the place and the fix, when one cannot be."""
+    folder (unless the commit removes it: an earlier build's shards, in removed) and can be
+    written; an output that is a symlink is written through to the file it points to (a move onto
+    the target; from a copy beside the target when that is on another disk, checked for room
+    first). CommitError, naming the place and the fix, when one cannot be."""
     prepared = []
     for src, dst in moves:
         place = Path(os.path.realpath(dst)) if dst.is_symlink() else dst
         via = f" (the symlink {show(dst)} points to it)" if place != dst else ""
-        if place.is_dir():
+        if place.is_dir() and place not in removed:
             raise CommitError(f"{show(place)}: is a folder, where the build writes a file{via}; "
                               f"remove or rename it and build again (nothing changed)")
         if not place.parent.is_dir():
@@ -64,12 +69,15 @@ def journal_path(database: Path) -> Path:
     return database.with_name(f".{database.name}.commit")
 
 
-def commit(journal: Path, moves: list[Move]) -> None:
-    """Write the journal (the commit point), then make every move it lists."""
+def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = None) -> None:
+    """Write the journal (the commit point), then remove what it lists as in the way, and make
+    every move it lists."""
     partial = journal.with_name(journal.name + ".tmp")
     try:
         with partial.open("w", encoding="utf-8") as f:
-            json.dump({"moves": [[str(src), str(dst)] for src, dst in moves]}, f, ensure_ascii=False)
+            json.dump({"moves": [[str(src), str(dst)] for src, dst in moves],
+                       "removals": [[kind, str(path)] for kind, path in removals or []]},
+                      f, ensure_ascii=False)
             f.flush()
             os.fsync(f.fileno())
     except BaseException:  # e.g. the disk is full: the build has not committed
@@ -83,16 +91,25 @@ def commit(journal: Path, moves: list[Move]) -> None:
 
 
 def roll_forward(journal: Path) -> bool:
-    """Make the moves a journal lists (those already made are skipped), then drop it.
+    """Remove what a journal lists as in the way, make the moves it lists (those already made are
+    skipped), then drop it.
     Returns whether there was a journal. Call it only while holding the build lock."""
     journal.with_name(journal.name + ".tmp").unlink(missing_ok=True)  # the commit never happened
     if not journal.exists():
         return False
     try:
-        moves = [(Path(s), Path(d)) for s, d in json.loads(journal.read_text(encoding="utf-8"))["moves"]]
-    except (OSError, ValueError, KeyError, TypeError) as e:
+        document = json.loads(journal.read_text(encoding="utf-8"))
+        moves = [(Path(s), Path(d)) for s, d in document["moves"]]
+        removals = [(str(kind), Path(path)) for kind, path in document.get("removals", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise CommitError(f"{journal}: the commit journal of a stopped build is damaged ({e}); delete "
                           f"it and build again: the build makes every file anew") from e
+    try:
+        remove_stale(removals)
+    except OSError as e:
+        raise CommitError(f"{e.filename}: an earlier build's file in the way of a finished build's could "
+                          f"not be removed ({e.strerror}); remove it and run any fbt command to "
+                          f"complete the build") from e
     for number, (src, dst) in enumerate(moves, 1):
         pause_point(f"move-{number}")
         try:
@@ -102,7 +119,7 @@ def roll_forward(journal: Path) -> bool:
             raise CommitError(f"{dst}: a finished build's file could not be moved into place "
                               f"({e.strerror}); fix that and run any fbt command to complete the "
                               f"build") from e
-    for folder in {dst.parent for _, dst in moves}:
+    for folder in {dst.parent for _, dst in moves} | {path.parent for _, path in removals}:
         sync_folder(folder)
     journal.unlink()
     return True

@@ -1,6 +1,7 @@
 """The dataset card: output_dir/README.md with the YAML front matter Hugging Face reads (one config
-per format, its files by split), so that `datasets.load_dataset(output_dir, "<config>")` and the Hub
-take the folder as it is; and a short body saying what the build did.
+per format, its files by split; a file written as shards, by the glob of its shards), so that
+`datasets.load_dataset(output_dir, "<config>")` and the Hub take the folder as it is; and a short
+body saying what the build did.
 
 A README.md in output_dir that fbt did not write (it lacks MARK) is never overwritten."""
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import dataset_info
 from .export import ExportResult
 from .render import quote_identifier
+from .shards import shard_glob
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -51,7 +53,8 @@ def configs(files: list[ExportResult], split_of: dict[Path, str | None]) -> dict
     found: dict[str, list[tuple[str, str]]] = {}
     for r in files:
         split = split_of.get(r.path) or "train"
-        found.setdefault(r.format, []).append((SPLITS.get(split, split), r.path.name))
+        path = shard_glob(r.path.name, len(r.shards)) if r.shards else r.path.name
+        found.setdefault(r.format, []).append((SPLITS.get(split, split), path))
     return found
 
 
@@ -78,7 +81,8 @@ def body(files: list[ExportResult], vars_: dict[str, Any]) -> str:
     rules = ", ".join(f"{k} {json.dumps(vars_.get(k), ensure_ascii=False)}" for k in
                       ("min_rating", "model_name", "export_unreviewed", "val_ratio", "dedup", "redact",
                        "with_history") if k in vars_)
-    rows = "\n".join(f"| {r.path.name} | {r.format} | {r.rows} |" for r in files)
+    rows = "\n".join(f"| {r.path.name}{f'/ ({len(r.shards)} shards)' if r.shards else ''} | {r.format} "
+                     f"| {r.rows} |" for r in files)
     return (f"{MARK}\n# Fine-tuning data built by fbt from rated chat replies\n\n"
             f"| file | format | rows |\n|---|---|---|\n{rows}\n\n"
             f"Rules applied: {rules}{', a system prompt' if vars_.get('system_prompt') else ''}. "

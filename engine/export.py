@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, BinaryIO
 import pyarrow
 import pyarrow.compute
 
-from exporters.base import Layout
+from exporters.base import Layout, Sink
 
 from .errors import ExportError
 from .plan import Export
 from .render import quote_identifier
 from .runner import columns_of, duckdb_errors
+from .shards import ShardedSink
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class ExportResult:
     rows: int
     fields: tuple[str, ...] = ()  # the keys the file has: an optional field NULL in every row is not one
     left_out: int = 0             # rows of its split that this format wrote before (--new-only)
+    shards: tuple[str, ...] = ()  # written as shards: their names in the folder `path` (engine/shards.py)
 
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
@@ -190,30 +192,53 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:
         disk = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbt-write"))
-        outs = [stack.enter_context((staging / item.path.name).open("wb")) for item in items]
-        writers = [BackgroundWriter(out, disk) for out in outs]
-        sinks = [item.exporter.open(writer, fields) for item, writer, fields in zip(items, writers, present)]
+        files = [open_file(item, fields, staging, disk, stack)
+                 for item, fields in zip(items, present, strict=True)]
         written, shown = 0, time.monotonic()
         left_out = [0] * len(items)
         flagged = [i for i, item in enumerate(items) if item.new_only]
         for batch in (batch for sql in queries for batch in fetch_arrow(con, sql, show(model.path))):
-            for i, sink in enumerate(sinks):
-                column = batch.column(i)
-                sink.write(string_bytes(column), len(column) - column.null_count)
-            for column, i in enumerate(flagged, start=len(sinks)):
+            for i, file in enumerate(files):
+                file.write_column(batch.column(i))
+            for column, i in enumerate(flagged, start=len(files)):
                 left_out[i] += pyarrow.compute.sum(batch.column(column)).as_py() or 0
             written += batch.num_rows
             if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
                 progress(f"  {written:,} rows written to {names}")
                 shown = time.monotonic()
-        counts = [sink.close() for sink in sinks]
-        for writer in writers:
-            writer.wait()
-        for out in outs:
-            out.flush()
-            os.fsync(out.fileno())
-    return [ExportResult(item.exporter.name, model.name, item.path, rows, fields, left)
-            for item, rows, fields, left in zip(items, counts, present, left_out)]
+        closed = [file.close() for file in files]
+    return [ExportResult(item.exporter.name, model.name, item.path, rows, fields, left, shards)
+            for item, (rows, shards), fields, left in zip(items, closed, present, left_out, strict=True)]
+
+
+def open_file(item: Export, fields: tuple[str, ...], staging: Path, disk: ThreadPoolExecutor,
+              stack: ExitStack) -> OneFile | ShardedSink:
+    """Where a file's rows go: one file, or shards past the target's max_shard_size."""
+    if item.shard_bytes:
+        sharded = ShardedSink(item.exporter.layout(fields), staging, item.path.name, item.shard_bytes, disk,
+                              BackgroundWriter)
+        stack.callback(sharded.abandon)
+        return sharded
+    out = stack.enter_context((staging / item.path.name).open("wb"))
+    return OneFile(item.exporter.open(BackgroundWriter(out, disk), fields), out)
+
+
+class OneFile:
+    """A file written whole: every batch's bytes as they are (the path without max_shard_size)."""
+
+    def __init__(self, sink: Sink, out: BinaryIO):
+        self.sink, self.out = sink, out
+
+    def write_column(self, column: pyarrow.Array) -> None:
+        self.sink.write(string_bytes(column), len(column) - column.null_count)
+
+    def close(self) -> tuple[int, tuple[str, ...]]:
+        """Write the tail, wait for the writes, fsync; returns the rows written (and no shards)."""
+        rows = self.sink.close()
+        self.sink.out.wait()
+        self.out.flush()
+        os.fsync(self.out.fileno())
+        return rows, ()
 
 
 class BackgroundWriter:

@@ -36,6 +36,7 @@ from .render import LogTail, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
 from .runner import connect_new, make_room, remove_build_files, run_model, seal
+from .shards import Removal, in_the_way, place_files
 from .state import last_read, load_state, read_state, stage_state, state_path
 from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
 from .vars import sql_literal
@@ -105,6 +106,7 @@ class Build:
     exporting: Future | None = None                     # the files being written (start_exports)
     export_stack: ExitStack = field(default_factory=ExitStack)
     moves: list[Move] = field(default_factory=list)       # staged file -> its place, for the commit
+    removals: list[Removal] = field(default_factory=list)  # an earlier build's files in the way (shards)
     copies: list[Path] = field(default_factory=list)      # staged files copied to another disk (check_targets)
     tail: Tail | None = None          # only the log's new records are parsed (plan_parse)
     log_source: str = ""              # the source of the log (when it is one file)
@@ -197,7 +199,8 @@ def take_lock(b: Build) -> None:
 
 def plan_files(b: Build) -> None:
     """Which model feeds which file, split and name (under the lock: --new-only's names must be new)."""
-    b.plan = plan_exports(b.models, b.project.vars, b.output_dir, b.formats)
+    b.plan = plan_exports(b.models, b.project.vars, b.output_dir, b.formats,
+                          shard_bytes=b.project.target.shard_bytes())
     b.result.build_id = b.plan.build_id
 
 
@@ -317,7 +320,9 @@ def finish_exports(b: Build) -> None:
         lambda: b.project.vars.get("dataset_language") or detect_languages(b.con, declared(b.models, "samples")))
     b.result.exports += card
     b.result.warnings += [why_not] if why_not else []
-    b.moves += [(b.staging / e.path.name, e.path) for e in b.result.exports]
+    for e in b.result.exports:
+        b.removals += in_the_way(e.path, e.shards, b.project.show)
+        b.moves += place_files(b.staging / e.path.name, e.path, e.shards)
 
 
 def note_parse(b: Build) -> None:
@@ -382,13 +387,13 @@ def check_targets(b: Build) -> None:
     """Every move checked before the commit point: no folder in a file's place, each place writable,
     a symlinked output written through to its target."""
     planned = b.moves + [(b.building, b.database)]
-    b.moves = prepare_moves(planned, b.project.show)
+    b.moves = prepare_moves(planned, b.project.show, frozenset(p for kind, p in b.removals if kind == "folder"))
     b.copies = [src for (src, _), (planned_src, _) in zip(b.moves, planned, strict=True) if src != planned_src]
 
 
 def commit_build(b: Build) -> None:
     """The journal of every move written (the commit point), then the moves, the database last."""
-    commit(journal_path(b.database), b.moves)
+    commit(journal_path(b.database), b.moves, b.removals)
 
 
 def publish_tables(b: Build) -> None:
@@ -568,7 +573,8 @@ def write_run_results(project: Project, result: BuildResult, path: Path) -> None
         "figures": result.figures,
         "build_id": result.build_id,
         "exports": [{"format": e.format, "model": e.model, "path": str(e.path), "rows": e.rows,
-                     "left_out": e.left_out} for e in result.exports],
+                     "left_out": e.left_out, "shards": [str(e.path / s) for s in e.shards]}
+                    for e in result.exports],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:

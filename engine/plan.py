@@ -30,6 +30,7 @@ class Export:
     path: Path
     split: str | None = None   # only the model's rows whose `split` column has this value
     new_only: bool = False     # leave out the rows (by the model's unique_key) this format wrote before
+    shard_bytes: int | None = None  # written as shards of at most this many bytes past it (engine/shards.py)
 
     def rows_sql(self) -> str:
         """The condition on the model's rows that this file holds ('' for all of them)."""
@@ -59,13 +60,14 @@ class ExportPlan:
 
 
 def plan_exports(models: dict[str, Rendered], vars_: dict[str, Any], output_dir: Path, formats: list[str],
-                 now: datetime | None = None) -> ExportPlan:
+                 now: datetime | None = None, shard_bytes: int | None = None) -> ExportPlan:
     """Every file the build writes: each requested format from the one model whose
     config(export=...) names it, one file per split it declares; with var new_only, named with the
-    build's time and holding only the rows its format did not write before."""
+    build's time and holding only the rows its format did not write before; with shard_bytes (the
+    target's max_shard_size), as shards past that size."""
     new_only = bool(vars_.get("new_only"))
     files = [Export(exporter, model, output_dir / exporter.target(vars_.get("model_name", "")),
-                    new_only=new_only)
+                    new_only=new_only, shard_bytes=shard_bytes)
              for exporter, model in match_formats(models, formats)]
     for item in files:
         if item.path.parent != output_dir:

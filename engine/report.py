@@ -52,6 +52,8 @@ def summarize(result: BuildResult, show=str) -> list[str]:
         else:
             lines.append(f"wrote {export.rows} {'pairs' if export.format.startswith('dpo') else 'samples'}"
                          f" to {show(export.path)}"
+                         + (f"/ in {len(export.shards)} shards ({export.shards[0]} ... {export.shards[-1]})"
+                            if export.shards else "")
                          + (f" (already_exported {export.left_out}: left out, written before as "
                             f"{export.format})" if export.left_out else "")
                          + (" (empty: valid, but `datasets` and the trainers cannot load it, so it is "

@@ -109,7 +109,7 @@ def collect_report(con: duckdb.DuckDBPyConnection, build: dict[str, Any],
         build=build, read=int(read), rejected_by_reason=reasons, valid=sum(map(sum, ratings.values())),
         excluded_by=excluded, samples=sum(v for k, v in eligible if k is None), ratings=ratings, grain=grain,
         periods=periods, averages=averages, undated=undated, samples_per_model=per_model, base=base,
-        files=[file_figures(e, (where or {}).get(Path(e["path"]), Path(e["path"])))
+        files=[file_figures(e, (where or {}).get(Path(e["path"]), Path(e["path"])), where)
                for e in build["exports"]])
 
 
@@ -155,14 +155,18 @@ def rating_figures(rows: list[tuple[str, date | None, int, int]]) -> tuple[
     return ratings, grain, [p.isoformat() for p in periods], averages, undated
 
 
-def file_figures(export: dict[str, Any], now: Path) -> FileFigures:
-    """A written file's figures: its rows (as the build counted them), size and first rows."""
+def file_figures(export: dict[str, Any], now: Path, where: dict[Path, Path] | None = None) -> FileFigures:
+    """A written file's figures: its rows (as the build counted them), size and first rows; of a
+    file written as shards, their sizes added up and the first shard's rows (each shard found
+    where it is now: staged, or in place)."""
     exporter = EXPORTERS.get(export["format"])
-    size = now.stat().st_size if now.is_file() else None
+    shards = [(where or {}).get(Path(s)) or now / Path(s).name for s in export.get("shards", [])]
+    parts = shards or [now]
+    size = sum(p.stat().st_size for p in parts) if all(p.is_file() for p in parts) else None
     return FileFigures(
         name=Path(export["path"]).name, format=export["format"], model=export["model"], rows=export["rows"],
         bytes=size, trainer=exporter.trainer if exporter else TRAINERS.get(export["format"], ""),
-        left_out=export.get("left_out", 0), head=read_head(now) if size else [])
+        left_out=export.get("left_out", 0), head=read_head(parts[0]) if size else [])
 
 
 def read_head(path: Path, rows: int = HEAD_ROWS, limit: int = HEAD_BYTES) -> list[Any]:

@@ -5,8 +5,9 @@ Spark (engine/spark.py): master local[*] unless the target names one (`"spark.ma
 `"spark.remote"` for a Spark Connect URL); every other `spark.*` key is passed to the session as it
 is. A spark target's `schema` keeps the models as tables of that database of the session's catalog:
 the catalog the spark.* keys configure, else a Hive metastore and warehouse of the project's own
-(in target/: spark-metastore, spark-warehouse). Only the target a command names is read, so a build
-without --target imports nothing of Spark's."""
+(in target/: spark-metastore, spark-warehouse). On either, `max_shard_size` ("500MB") has a file
+past that size written as shards (engine/shards.py). Only the target a command names is read, so a
+build without --target imports nothing of Spark's."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProjectError, UsageError
+from .shards import SETTING, parse_size
 from .vars import suggest
 
 TYPES = ("duckdb", "spark")
 DEFAULT = "duckdb"
-SETTINGS = {"spark": ("schema",), "duckdb": ()}  # fbt's own keys of a target (besides type, spark.*)
+SETTINGS = {"spark": ("schema", SETTING), "duckdb": (SETTING,)}  # fbt's own keys (besides type, spark.*)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class Target:
                 "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.home}"})  # its derby.log
         return conf
 
+    def shard_bytes(self) -> int | None:
+        """max_shard_size in bytes: a file past it is written as shards (engine/shards.py); None:
+        one file, whatever its size."""
+        return parse_size(self.settings.get(SETTING), f"pyproject.toml [tool.fbt.targets.{self.name}]")
+
 
 def choose_target(targets: dict[str, Any], name: str | None, home: Path | None = None) -> Target:
     """The target called name (the table's `default`, else duckdb, when None); home: the project's
@@ -84,4 +91,6 @@ def choose_target(targets: dict[str, Any], name: str | None, home: Path | None =
     if not isinstance(settings.get("schema", ""), str) or "." in settings.get("schema", ""):
         raise ProjectError(f"pyproject.toml [tool.fbt.targets.{chosen}] schema = {settings['schema']!r}: "
                            f"expected the name of a database of the Spark catalog, such as \"fbt\"")
-    return Target(chosen, kind, settings, home)
+    target = Target(chosen, kind, settings, home)
+    target.shard_bytes()  # an invalid max_shard_size stops every command, naming the key
+    return target

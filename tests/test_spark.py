@@ -145,3 +145,22 @@ def test_a_log_that_cannot_be_read_stops_spark_with_duckdbs_line(tmp_path, name)
     assert [r.exit_code for r in said] == [1, 1]
     assert said[1].stderr == said[0].stderr
     assert not project.out.exists()
+
+
+def test_files_past_max_shard_size_are_the_same_shards_on_spark(tmp_path):
+    """The spark target's files are laid out by the same writer: its max_shard_size gives the same
+    shards, byte for byte."""
+    from test_shards import generated_log, tree
+
+    write_logs(tmp_path, "feedback.json", generated_log())
+    built = []
+    for target in ("duckdb", "spark"):
+        project = copy_project(tmp_path / target)
+        pyproject = project.root / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
+            f'type = "{target}"\n', f'type = "{target}"\nmax_shard_size = "2KB"\n', 1), encoding="utf-8")
+        project.invoke("build", "--target", target, "--feedback-file", str(tmp_path / "logs" / "feedback.json"),
+                       "--format", "json", "--format", "kto", "--var", "val_ratio=0.3")
+        built.append(tree(project.out))
+    assert built[0] == built[1]
+    assert any("-00002-of-" in name for name in built[0]), sorted(built[0])

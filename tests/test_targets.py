@@ -81,9 +81,9 @@ def test_spark_without_java_says_what_to_install(monkeypatch):
 
 @pytest.mark.parametrize("table, says", [
     ({"type": "spark", "shema": "fbt"}, "[tool.fbt.targets.t] shema: not a setting of a spark target. Did you "
-                                         "mean 'schema'? Settings: schema, spark.*"),
+                                         "mean 'schema'? Settings: schema, max_shard_size, spark.*"),
     ({"type": "duckdb", "schema": "fbt"}, "[tool.fbt.targets.t] schema: not a setting of a duckdb target. "
-                                          "Settings: none"),
+                                          "Settings: max_shard_size"),
     ({"type": "spark", "schema": "a.b"}, "[tool.fbt.targets.t] schema = 'a.b': expected the name of a database "
                                          "of the Spark catalog, such as \"fbt\""),
 ])
