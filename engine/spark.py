@@ -1,12 +1,13 @@
 """The spark target: the models run on Apache Spark, one session per process (started on first use:
-7-15 s), and each model's rows land in the build's DuckDB database, so that the accounting, the data
-tests, the files, the report and `query` read them as on the duckdb target, and the files are the
-same bytes. A target that names a `schema` also keeps every model as a table of that database of
-the session's catalog (written by the executors; the models after it read it there), in place of
-the last build's tables once the build has committed (publish). What this does not do yet (README,
-Past one machine): write the files from Spark (they are laid out by the same DuckDB writer, and each
-model's rows pass through the driver, so a model must fit there), or keep fbt's state in the catalog
-(it is loaded from fbt's state file into temporary views)."""
+7-15 s; or a client of a Spark Connect server, spark.remote), and each model's rows land in the
+build's DuckDB database, so that the accounting, the data tests, the files, the report and `query`
+read them as on the duckdb target, and the files are the same bytes. A target that names a `schema`
+also keeps every model as a table of that database of the session's catalog (written by the
+executors; the models after it read it there), in place of the last build's tables once the build
+has committed (publish). What this does not do yet (README, Past one machine): write the files from
+Spark (they are laid out by the same DuckDB writer, and each model's rows pass through the driver,
+so a model must fit there), or keep fbt's state in the catalog (it is loaded from fbt's state file
+into temporary views)."""
 
 from __future__ import annotations
 
@@ -43,36 +44,125 @@ warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", F
 
 
 def spark_session(target: Target) -> SparkSession:
-    """The target's Spark session: the one this process started for the same settings, else a new one."""
+    """The target's Spark session: the one this process started for the same settings, else a new
+    one; a Spark Connect session when the target has a spark.remote (an sc:// URL, or local[N] for a
+    Connect server started in this process)."""
     conf = target.spark_conf()
     key = tuple(sorted(conf.items()))
     if key not in SESSIONS:
-        if "spark.remote" not in conf and not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
-            raise DatabaseError(f"--target {target.name}: Spark needs Java 17+ and there is no java on PATH "
-                                f"(nor JAVA_HOME); install one (Debian: apt-get install "
-                                f"openjdk-17-jre-headless) or build without --target")
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as e:
-            raise DatabaseError(f"--target {target.name}: pyspark is not installed; "
-                                f"pip install -e '.[spark]' "
-                                f"(and a Java 17+ runtime)") from e
-        conf.setdefault("spark.ui.showConsoleProgress", "false")  # stderr is fbt's progress
+        remote = conf.pop("spark.remote", None)
+        where = f"--target {target.name}"
+        starting = f"{where}: starting Spark" + (f" Connect at {remote}" if remote else "")
+        require_spark(where, remote)
+        from pyspark.sql import SparkSession
+
+        if remote:
+            with spark_errors(starting, DatabaseError):
+                reach(where, remote)
+        refuse_other_mode(where, remote)
         for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):  # fbt says it, in one line
             logging.getLogger(logger).setLevel(logging.CRITICAL)
-        if conf.get("spark.master", "").startswith("local"):  # the workers run this Python
+        local = (remote or conf.get("spark.master", "")).startswith("local")
+        if not remote or local:  # the driver is this process's: stderr is fbt's progress
+            conf.setdefault("spark.ui.showConsoleProgress", "false")
+        if local:  # the workers run this Python
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            if remote:  # fbt says what failed (a Connect session has no SparkContext to setLogLevel on)
+                conf.setdefault("spark.log.level", "FATAL")
         builder = SparkSession.builder.appName("fbt")
-        remote = conf.pop("spark.remote", None)
         if remote:
             builder = builder.remote(remote)
         for name, value in conf.items():
             builder = builder.config(name, value)
-        with spark_errors(f"--target {target.name}: starting Spark", DatabaseError):
-            SESSIONS[key] = builder.getOrCreate()
-        if not remote:  # (Spark Connect has no SparkContext: its server keeps its own log)
-            SESSIONS[key].sparkContext.setLogLevel("FATAL")  # fbt says what failed, on one line
+        with spark_errors(starting, DatabaseError), warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", UserWarning)
+            session = builder.getOrCreate()
+        # Connect sets each setting on the session: a local server was started with them all, a
+        # running one refuses those of its start (spark.executor.memory, ...)
+        refused = list(dict.fromkeys(m.group(1) for w in said
+                                     if (m := re.match(r"Failed to set (\S+) to", str(w.message)))))
+        for w in said:
+            if not str(w.message).startswith("Failed to set "):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        if refused and not local:
+            raise DatabaseError(f"{where}: Spark Connect at {remote} keeps its own {', '.join(refused)} "
+                                f"(settings of the server's start, not of a session); set them where the "
+                                f"server starts and remove them from the target in pyproject.toml")
+        SESSIONS[key] = session
+        if not remote:
+            session.sparkContext.setLogLevel("FATAL")
     return SESSIONS[key]
+
+
+def require_spark(where: str, remote: str | None) -> None:
+    """A DatabaseError saying what to install when this machine lacks what the session needs: Java
+    (unless the session is a remote server's), pyspark, and for Spark Connect its client's packages."""
+    if (not remote or remote.startswith("local")) and not os.environ.get("JAVA_HOME") \
+            and shutil.which("java") is None:
+        raise DatabaseError(f"{where}: Spark needs Java 17+ and there is no java on PATH "
+                            f"(nor JAVA_HOME); install one (Debian: apt-get install "
+                            f"openjdk-17-jre-headless) or build without --target")
+    try:
+        import pyspark.sql  # noqa: F401
+    except ImportError as e:
+        raise DatabaseError(f"{where}: pyspark is not installed; pip install -e '.[spark]' "
+                            f"(and a Java 17+ runtime)") from e
+    if remote:
+        from pyspark.errors import PySparkImportError
+
+        try:
+            from pyspark.sql.connect.utils import check_dependencies
+
+            check_dependencies()
+        except (ImportError, PySparkImportError) as e:
+            raise DatabaseError(f"{where}: Spark Connect's client is not installed ({e}); "
+                                f"pip install -e '.[spark]'") from e
+
+
+def refuse_other_mode(where: str, remote: str | None) -> None:
+    """A DatabaseError when this process already runs Spark of the other kind: pyspark keeps one
+    mode a process (a local Connect server is a classic SparkContext here, and once Connect is on,
+    every session and column pyspark makes is a Connect one)."""
+    from pyspark.sql.utils import is_remote
+
+    running = [dict(k).get("spark.remote") for k in SESSIONS]
+    if any(bool(r) != bool(remote) for r in running) or (not remote and is_remote()):
+        kinds = ("classic Spark", "Spark Connect") if remote else ("Spark Connect", "classic Spark")
+        raise DatabaseError(f"{where}: this process already runs {kinds[0]}, and pyspark keeps one "
+                            f"mode a process; run {kinds[1]} in another process")
+
+
+def reach(where: str, remote: str, seconds: float = 10) -> None:
+    """A DatabaseError when the Spark Connect server of an sc:// URL cannot be reached: the first
+    failed connection, or no answer within seconds (pyspark's client would retry for ten minutes
+    before saying so)."""
+    if remote.startswith("local"):
+        return
+    import threading
+
+    import grpc
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(remote).toChannel()
+    states: list[grpc.ChannelConnectivity] = []
+    settled = threading.Event()
+
+    def note(state: grpc.ChannelConnectivity) -> None:
+        if state in (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE):
+            states.append(state)
+            settled.set()
+
+    channel.subscribe(note, try_to_connect=True)
+    try:
+        settled.wait(seconds)
+    finally:
+        channel.unsubscribe(note)
+        channel.close()
+    if not states or states[0] != grpc.ChannelConnectivity.READY:
+        said = "refuses the connection" if states else f"does not answer within {seconds:g} s"
+        raise DatabaseError(f"{where}: Spark Connect at {remote} {said}; start its server "
+                            f"(sbin/start-connect-server.sh) or fix the target's spark.remote "
+                            f"in pyproject.toml")
 
 
 @contextmanager
@@ -92,8 +182,14 @@ def spark_says(message: str) -> str:
 
     >>> spark_says("An exception was thrown from the Python worker: Traceback\\n  File x\\nValueError: bad")
     'ValueError: bad'
+    >>> spark_says('<_InactiveRpcError of RPC that terminated with:\\n\\tstatus = StatusCode.UNIMPLEMENTED\\n'
+    ...            '\\tdetails = "Received http2 header with status: 404"\\n>')
+    'StatusCode.UNIMPLEMENTED: Received http2 header with status: 404'
     """
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    grpc_said = dict(re.findall(r"^\s*(status|details) = (.*)$", message, re.MULTILINE))
+    if lines and lines[0].startswith("<_InactiveRpcError") and grpc_said:  # Connect's transport failed
+        return ": ".join(v.strip('"') for v in grpc_said.values())
     raised = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception): ", line)]
     return raised[-1] if raised and "Python worker" in lines[0] else (lines[0] if lines else "no message")
 
@@ -125,7 +221,7 @@ class SparkRun:
                                                 "WHERE schema_name = 'state'").fetchall()]:
             rows = con.sql(f"SELECT * FROM state.{quote_identifier(table)}").to_arrow_table()
             with spark_errors(f"state table {table}"):
-                self.spark.createDataFrame(rows).createOrReplaceTempView(f"fbt_state__{table}")
+                arrow_frame(self.spark, rows).createOrReplaceTempView(f"fbt_state__{table}")
 
     def run_model(self, model: Rendered, duckdb_sql: str, where: str) -> int:
         """Compute the model on Spark (then its post hooks, each a SELECT of its new rows), and copy
@@ -201,7 +297,7 @@ class SparkRun:
         from pyspark.sql.types import TimestampType
 
         for name, rows in tables.items():
-            frame = self.spark.createDataFrame(rows)
+            frame = arrow_frame(self.spark, rows)
             frame = frame.withColumns({f.name: frame[f.name].cast("timestamp_ntz")
                                        for f in frame.schema.fields if isinstance(f.dataType, TimestampType)})
             with spark_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
@@ -226,6 +322,13 @@ def spark_name(name: str) -> str:
     ('`fbt`', '`a``b`')
     """
     return "`" + name.replace("`", "``") + "`"
+
+
+def arrow_frame(spark: SparkSession, rows: pyarrow.Table) -> DataFrame:
+    """A DataFrame of Arrow rows, given their schema (Spark Connect infers none from no rows)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return spark.createDataFrame(rows, schema=from_arrow_schema(rows.schema))
 
 
 @contextmanager
