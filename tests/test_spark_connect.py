@@ -1,0 +1,158 @@
+"""Parity of the spark target over Spark Connect with duckdb: the same logs built on both, every
+model compared row by row and every file byte for byte (tests/test_spark.py's assert_same).
+
+Each Connect build runs the CLI in a process of its own: pyspark keeps one mode a process (a local
+Connect server is a classic SparkContext in the client's process, and once a Connect session
+exists every session and column pyspark makes is a Connect one), so Connect cannot share this
+process with tests/test_spark.py's classic session. The sc:// builds share one Spark Connect
+server, started once for the module as a process of its own, as a cluster's would be; its workers
+run this Python, which has fbt installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Project, copy_project
+from test_bad_input import STOPS
+from test_spark import EDGE, FORMATS, assert_same, write_logs
+
+CLIENT = ("grpc", "grpc_status", "google.protobuf", "zstandard", "pandas")  # pyspark[connect]
+
+
+def missing() -> str:
+    """What this machine lacks for the tests below, or ''."""
+    if shutil.which("java") is None:
+        return "no java on PATH (apt-get install openjdk-17-jre-headless)"
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    lacking = [m for m in CLIENT if importlib.util.find_spec(m) is None]
+    return f"Spark Connect's client lacks {', '.join(lacking)} (pip install -e '.[spark]')" if lacking else ""
+
+
+MISSING = missing()
+pytestmark = [pytest.mark.spark, pytest.mark.skipif(bool(MISSING), reason=f"spark connect: {MISSING}")]
+
+
+def connect_project(root: Path, remote: str, more: str = "") -> Project:
+    """The shipped project with a target `connect` whose spark.remote is remote (more: other lines)."""
+    project = copy_project(root)
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write(f'\n[tool.fbt.targets.connect]\ntype = "spark"\n"spark.remote" = "{remote}"\n'
+                f'"spark.sql.shuffle.partitions" = 4\n"spark.sql.session.timeZone" = "UTC"\n{more}')
+    return project
+
+
+def build_connect(project: Project, *args: str) -> subprocess.CompletedProcess:
+    """`python cli.py build --target connect ...` in a process of its own."""
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "--project-dir", str(project.root),
+                           "build", "--target", "connect", *args],
+                          capture_output=True, text=True, encoding="utf-8", timeout=900, check=False)
+
+
+def build_both(tmp_path: Path, remote: str, log: str, *args: str) -> tuple[Project, Project]:
+    """The project built on duckdb (here) and over Spark Connect (in a process of its own)."""
+    duck = copy_project(tmp_path / "duckdb")
+    duck.invoke("build", "--feedback-file", str(tmp_path / log), *FORMATS, *args)
+    spark = connect_project(tmp_path / "connect", remote)
+    done = build_connect(spark, "--feedback-file", str(tmp_path / log), *FORMATS, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return duck, spark
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The sc:// URL of a Spark Connect server (local[2]) started for this module, stopped after it."""
+    import pyspark
+
+    from engine.errors import DatabaseError
+    from engine.spark import reach
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = Path(pyspark.__file__).parent
+    log = tmp_path_factory.mktemp("connect-server") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(home / "bin" / "spark-submit"), "--master", "local[2]",
+                                 "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+                                 "--conf", f"spark.connect.grpc.binding.port={port}",
+                                 "--conf", "spark.ui.enabled=false"],
+                                env={**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable},
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"sc://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                reach("server", url, 1)
+                break
+            except DatabaseError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Spark Connect server did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def test_edge_cases_build_the_same_over_a_local_spark_connect_server(tmp_path):
+    """(local[2]: the build's process starts the Connect server and is its client)"""
+    write_logs(tmp_path, "edge.json", EDGE)
+    assert_same(*build_both(tmp_path, "local[2]", "logs/edge.json"))
+
+
+def test_a_generated_log_builds_the_same_over_spark_connect(tmp_path, server):
+    (tmp_path / "logs").mkdir()
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "3000",
+                    str(tmp_path / "logs" / "feedback.json"), "--seed", "17"],
+                   check=True, capture_output=True)
+    duck, spark = build_both(tmp_path, server, "logs/feedback.json", "--var", "val_ratio=0.2")
+    assert_same(duck, spark)
+    rejected = duck.query("SELECT count(*) FROM rejected_feedback")[0][0]
+    assert rejected > 0, "the generated log has dirty records"
+
+
+def test_a_log_that_cannot_be_read_stops_spark_connect_with_duckdbs_line(tmp_path, server):
+    duck = copy_project(tmp_path / "duckdb")
+    duck.write_log(STOPS["duplicate keys"][0])
+    said = duck.invoke("build", ok=False)
+    spark = connect_project(tmp_path / "connect", server)
+    spark.write_log(STOPS["duplicate keys"][0])
+    done = build_connect(spark)
+    assert (done.returncode, said.exit_code) == (1, 1)
+    assert done.stderr == said.stderr.replace(str(duck.root), str(spark.root))
+    assert not spark.out.exists()
+
+
+def test_an_unreachable_spark_connect_server_fails_in_one_line(tmp_path):
+    project = connect_project(tmp_path / "proj", "sc://127.0.0.1:1")
+    project.write_log(json.dumps(EDGE, ensure_ascii=False))
+    result = project.invoke("build", "--target", "connect", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: --target connect: Spark Connect at sc://127.0.0.1:1 refuses the "
+                             "connection; start its server (sbin/start-connect-server.sh) or fix the "
+                             "target's spark.remote in pyproject.toml\n")
+    assert not project.out.exists()
+
+
+def test_a_setting_a_running_server_keeps_its_own_stops_the_build_in_one_line(tmp_path, server):
+    project = connect_project(tmp_path / "proj", server, '"spark.executor.memory" = "2g"\n')
+    project.write_log(json.dumps(EDGE, ensure_ascii=False))
+    done = build_connect(project)
+    assert done.returncode == 1
+    assert done.stderr == (f"Error: --target connect: Spark Connect at {server} keeps its own "
+                           f"spark.executor.memory (settings of the server's start, not of a session); "
+                           f"set them where the server starts and remove them from the target in "
+                           f"pyproject.toml\n")
+    assert not project.out.exists()
