@@ -325,10 +325,11 @@ def spark_name(name: str) -> str:
 
 
 def arrow_frame(spark: SparkSession, rows: pyarrow.Table) -> DataFrame:
-    """A DataFrame of Arrow rows, given their schema (Spark Connect infers none from no rows)."""
+    """A DataFrame of Arrow rows, given their schema (Spark Connect infers none from no rows), times
+    with a time zone as createDataFrame infers them."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    return spark.createDataFrame(rows, schema=from_arrow_schema(rows.schema))
+    return spark.createDataFrame(rows, schema=from_arrow_schema(rows.schema, prefer_timestamp_ntz=False))
 
 
 @contextmanager
