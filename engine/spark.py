@@ -4,10 +4,9 @@ build's DuckDB database, so that the accounting, the data tests, the files, the 
 read them as on the duckdb target, and the files are the same bytes. A target that names a `schema`
 also keeps every model as a table of that database of the session's catalog (written by the
 executors; the models after it read it there), in place of the last build's tables once the build
-has committed (publish). What this does not do yet (README, Past one machine): write the files from
-Spark (they are laid out by the same DuckDB writer, and each model's rows pass through the driver,
-so a model must fit there), or keep fbt's state in the catalog (it is loaded from fbt's state file
-into temporary views)."""
+has committed (publish), and fbt's state too (merged with the state file's at the start). What this
+does not do yet (README, Past one machine): write the files from Spark (they are laid out by the
+same DuckDB writer, and each model's rows pass through the driver, so a model must fit there)."""
 
 from __future__ import annotations
 
