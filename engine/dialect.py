@@ -33,9 +33,11 @@ SPARK_WRONG = (
               "whose spark__ version SELECTs the new rows (macros/repeats.sql)"),
     Construct("VAR", r"(?i)^(regexp_full_match|json_type)$", "this DuckDB function is not Spark's",
               "use full_match() or json_kind() (macros/text.sql)"),
-    Construct("VAR", r"(?i)^json_object$", "Spark has no JSON type to mix JSON objects in one list "
-              "(with_history's openai messages, which mark earlier turns with weight 0)",
-              "build without with_history, or without the openai format, on Spark"),
+    Construct("VAR", r"(?i)^json_object$", "Spark has no JSON type to mix JSON objects in one list",
+              "write the object through json_message() (macros/chat.sql), a JSON text on Spark"),
+    Construct("VAR", r"(?i)^json_transform$", "DuckDB's json_transform has no Spark form",
+              "read JSON through a dispatch macro, as read_openwebui() does (macros/openwebui.sql: a "
+              "VARIANT on Spark)"),
     Construct("VAR", r"(?i)^ubigint$", "Spark has no unsigned integers", "use adapter.dispatch('hex_number') "
               "(macros/split.sql)"),
     Construct("VAR", r"(?i)^hash$", "Spark's hash() is 32 bits, DuckDB's 64", "use xxhash64() on Spark, "

@@ -387,7 +387,8 @@ def check_targets(b: Build) -> None:
     """Every move checked before the commit point: no folder in a file's place, each place writable,
     a symlinked output written through to its target."""
     planned = b.moves + [(b.building, b.database)]
-    b.moves = prepare_moves(planned, b.project.show, frozenset(p for kind, p in b.removals if kind == "folder"))
+    removed = frozenset(p for kind, p in b.removals if kind == "folder")
+    b.moves = prepare_moves(planned, b.project.show, removed)
     b.copies = [src for (src, _), (planned_src, _) in zip(b.moves, planned, strict=True) if src != planned_src]
 
 
@@ -406,8 +407,8 @@ def publish_tables(b: Build) -> None:
         if b.state_staged:
             b.spark.publish_state(read_state(b.project))
     except EngineError as e:
-        b.result.warnings.append(f"{e}; the files and {b.project.show(b.database)} are this build's, "
-                                 f"the tables there the last build's: build again to replace them")
+        b.result.warnings.append(f"{e}; the files and {b.project.show(b.database)} are this build's, not "
+                                 f"all of the catalog's tables and state: build again to put them there")
 
 
 STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, open_target, plan_parse,

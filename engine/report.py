@@ -72,8 +72,8 @@ def summarize(result: BuildResult, show=str) -> list[str]:
         if not any(e.rows for e in result.exports if e.format not in ("dataset_info", "dataset_card")):
             lines.append("no samples matched: the files written are valid and empty")
     if result.tables:
-        schema = result.tables[0].rsplit(".", 1)[0]
-        lines.append(f"kept {len(result.tables)} model(s) as tables of the Spark catalog's {schema}")
+        schema = result.tables[0].split(".", 1)[0]  # (a schema's name has no dot: engine/target.py)
+        lines.append(f"kept {len(result.tables)} model(s) as tables of the Spark catalog's `{schema}`")
     lines += [f"warning: {w}" for w in result.warnings]
     lines.append(f"done in {result.seconds:.2f}s; figures in {show(result.run_results)}"
                  + (f", the report in {show(result.report)}" if result.report else ""))

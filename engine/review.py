@@ -136,7 +136,7 @@ def import_review(project: Project, file: Path) -> ReviewImport:
             result.changed = con.execute("SELECT count(*) FROM review_decisions "
                                          "SEMI JOIN imported USING (feedback_id)").fetchone()[0]
             con.execute("INSERT OR REPLACE INTO review_decisions SELECT feedback_id, decision, "
-                        "corrected_output, now()::TIMESTAMP, ? FROM imported", [file.name])
+                        "corrected_output, timezone('UTC', now()), ? FROM imported", [file.name])
 
         if decisions:
             update_state(project, change)

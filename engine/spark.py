@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import sys
+import uuid
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DatabaseError, ModelRunError, SourceError
+from .interrupts import uninterrupted
 from .logcheck import LOG, describe
 from .render import Rendered, quote_identifier
 from .runner import duckdb_errors
@@ -36,8 +38,10 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SESSIONS: dict[tuple, SparkSession] = {}
-BUILDING = "__fbt_building"  # a model's table of a build not yet committed: <model>__fbt_building_<step>
-STATE = "fbt_state__"  # fbt's state in a schema: fbt_state__review_decisions, ...
+# Tables of a schema (a spark target's `schema`): <model>, fbt_state__<table>, and while a build runs
+BUILDING = "__fbt_building_"  # <model>__fbt_building_<run>_<step>: a table of a build not yet committed
+REPLACED = "__fbt_replaced_"  # <model>__fbt_replaced_<run>: the last build's, aside as the new moves in
+STATE = "fbt_state__"         # fbt's state: fbt_state__review_decisions, ...
 # pyspark 4.3 warns that pandas 3 is newer than it knows
 warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
@@ -195,7 +199,8 @@ def spark_says(message: str) -> str:
 
 class SparkRun:
     """One build's models on Spark: the logs and fbt's state registered as temporary views, then each
-    model computed there, kept as a view of its rows, and copied into the build's DuckDB database."""
+    model computed there, kept (a temporary view of its rows, or with a schema a table of it) for
+    the models after it, and copied into the build's DuckDB database."""
 
     def __init__(self, target: Target, con: duckdb.DuckDBPyConnection, sources: dict[str, Path],
                  forget: Iterable[str] = ()):
@@ -204,11 +209,13 @@ class SparkRun:
         self.schema = target.settings.get("schema")  # where the models' tables are kept; None: nowhere
         self.tables: dict[str, str] = {}  # model -> its table of this build, when kept in the schema
         self.steps = 0  # tables written (a model with post hooks writes one a step)
+        self.run = uuid.uuid4().hex[:8]  # in the names of this build's tables
         self.state: dict[str, pyarrow.Table] = {}  # the catalog's copy of fbt's state, merged in
         if self.schema:
             with spark_errors(f"--target {target.name}: schema {self.schema}", DatabaseError):
                 self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_name(self.schema)}")
-                self.discard()  # a killed build's tables
+                self.restore()  # a killed build's
+                self.discard(every_build=True)
                 self.state = {name: rows for name, rows in self.read_state().items() if name not in forget}
             for name, rows in self.state.items():
                 with duckdb_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
@@ -233,7 +240,7 @@ class SparkRun:
             for i, hook in enumerate(model.post_hooks, 1):
                 with spark_errors(f"{where}: post_hook {i}"):
                     rows = self.keep(model.name, self.spark.sql(expand_union_by_name(self.spark, hook))
-                                     .select(*[f"`{c}`" for c in rows.column_names]))
+                                     .select(*[spark_name(c) for c in rows.column_names]))
         with duckdb_errors(where):
             columns = self.con.execute(f"DESCRIBE ({duckdb_sql})").fetchall()
         missing = [c[0] for c in columns if c[0] not in rows.column_names]
@@ -259,59 +266,92 @@ class SparkRun:
             self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
             return rows
         self.steps += 1
-        table = f"{spark_name(self.schema)}.{spark_name(f'{name}{BUILDING}_{self.steps}')}"
+        table = self.qualified(f"{name}{BUILDING}{self.run}_{self.steps}")
         voids = [f.name for f in frame.schema.fields if f.dataType.typeName() == "void"]
         if voids:  # (Parquet keeps no column of NULL's own type: a text one, NULL in every row)
-            frame = frame.withColumns({c: frame[f"`{c}`"].cast("string") for c in voids})
+            frame = frame.withColumns({c: frame[spark_name(c)].cast("string") for c in voids})
         frame.write.format("parquet").saveAsTable(table)
         self.tables[name] = table
         kept = self.spark.table(table)
         kept.createOrReplaceTempView(name)
         return kept.toArrow()
 
+    def qualified(self, name: str) -> str:
+        return f"{spark_name(self.schema)}.{spark_name(name)}"
+
+    def listed(self) -> set[str]:
+        """The names of the schema's tables (lower case, as the catalog keeps them)."""
+        return {r.tableName for r in self.spark.sql(f"SHOW TABLES IN {spark_name(self.schema)}").collect()
+                if not r.isTemporary}
+
     def publish(self) -> list[str]:
         """This build's tables in place of the last build's, each under its model's name (the step
         after the commit: a failed build leaves the last build's tables as they were); the names."""
-        published = []
-        for name, table in self.tables.items():
-            final = f"{spark_name(self.schema)}.{spark_name(name)}"
-            with spark_errors(f"schema {self.schema}: table {name}", DatabaseError):
-                self.spark.sql(f"DROP TABLE IF EXISTS {final}")
-                self.spark.sql(f"ALTER TABLE {table} RENAME TO {final}")
-            published.append(final)
+        published, present = [], self.listed()
+        with uninterrupted():
+            for name, table in self.tables.items():
+                self.swap(table, name, present)
+                published.append(f"{self.schema}.{name}")
         self.tables.clear()
         self.discard()
         return published
 
+    def swap(self, table: str, name: str, present: set[str]) -> None:
+        """A table in the place of the schema's table called name: that one renamed aside, the new
+        one renamed in, the old one dropped (a build killed in between leaves the old one aside: the
+        next one puts it back, restore)."""
+        aside = self.qualified(f"{name}{REPLACED}{self.run}")
+        with spark_errors(f"schema {self.schema}: table {name}", DatabaseError):
+            if name.lower() in present:
+                self.spark.sql(f"ALTER TABLE {self.qualified(name)} RENAME TO {aside}")
+            self.spark.sql(f"ALTER TABLE {table} RENAME TO {self.qualified(name)}")
+            self.spark.sql(f"DROP TABLE IF EXISTS {aside}")
+
+    def restore(self) -> None:
+        """After a build killed while it put its tables in place: each table it had set aside back
+        in its place when nothing took it, else dropped."""
+        present = self.listed()
+        for aside in sorted(n for n in present if REPLACED in n):
+            name = aside.split(REPLACED)[0]
+            if name in present:
+                self.spark.sql(f"DROP TABLE {self.qualified(aside)}")
+            else:
+                self.spark.sql(f"ALTER TABLE {self.qualified(aside)} RENAME TO {self.qualified(name)}")
+
     def read_state(self) -> dict[str, pyarrow.Table]:
         """The state tables the schema holds (fbt_state__<table>), as Arrow, times as they were written."""
-        present = {r.tableName for r in self.spark.sql(f"SHOW TABLES IN {spark_name(self.schema)}").collect()}
-        return {name: self.spark.table(f"{spark_name(self.schema)}.{spark_name(STATE + name)}").toArrow()
+        present = self.listed()
+        return {name: self.spark.table(self.qualified(STATE + name)).toArrow()
                 for name in STATE_TABLES if STATE + name in present}
 
     def publish_state(self, tables: dict[str, pyarrow.Table]) -> None:
         """fbt's state, as the build committed it (the file's, with the catalog's merged in), in
-        place of the schema's copy: each table rewritten whole, times without a time zone (as the
-        file keeps them, whatever the session's)."""
+        place of the schema's copy: each table written whole aside, then swapped in; times without
+        a time zone (as the file keeps them, whatever the session's)."""
         from pyspark.sql.types import TimestampType
 
+        present = self.listed()
         for name, rows in tables.items():
             frame = arrow_frame(self.spark, rows)
             frame = frame.withColumns({f.name: frame[f.name].cast("timestamp_ntz")
                                        for f in frame.schema.fields if isinstance(f.dataType, TimestampType)})
+            written = self.qualified(f"{STATE}{name}{BUILDING}{self.run}_0")
             with spark_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
-                frame.write.mode("overwrite").format("parquet").saveAsTable(
-                    f"{spark_name(self.schema)}.{spark_name(STATE + name)}")
+                frame.write.format("parquet").saveAsTable(written)
+            with uninterrupted():
+                self.swap(written, STATE + name, present)
 
-    def discard(self) -> None:
-        """Drop every table of the schema's that a build made and did not publish (this one's when
-        it failed; the intermediate steps of a model with post hooks; a killed build's)."""
+    def discard(self, every_build: bool = False) -> None:
+        """Drop the tables this build made and did not publish (all of them when it failed; the
+        intermediate steps of a model with post hooks), or those of every build (a killed one's:
+        one build at a time writes a schema, as fbt's build lock makes it on one machine)."""
         if not self.schema:
             return
+        mine = f"{BUILDING}{'' if every_build else self.run + '_'}"
         with spark_errors(f"schema {self.schema}: dropping the tables of a build", DatabaseError):
-            for row in self.spark.sql(f"SHOW TABLES IN {spark_name(self.schema)}").collect():
-                if BUILDING in row.tableName and not row.isTemporary:
-                    self.spark.sql(f"DROP TABLE {spark_name(self.schema)}.{spark_name(row.tableName)}")
+            for table in self.listed():
+                if mine in table:
+                    self.spark.sql(f"DROP TABLE {self.qualified(table)}")
 
 
 def spark_name(name: str) -> str:

@@ -47,9 +47,10 @@ TABLES = {
 }
 
 
-# Each table's key and the time its rows were made: two copies of the state (the file's and a Spark
-# catalog's, engine/spark.py) merge into one that keeps, for each key, the newer row (the state only
-# grows: decisions are replaced by newer ones, each export and read by the next).
+# Each table's key and the time its rows were made (in UTC, so that machines in other time zones
+# agree): two copies of the state (the file's and a Spark catalog's, engine/spark.py) merge into one
+# that keeps, for each key, the newer row (the state only grows: decisions are replaced by newer
+# ones, each export and read by the next).
 KEYS = {"exported_samples": (("format", "sample_id"), "exported_at"),
         "review_decisions": (("feedback_id",), "decided_at"),
         "log_reads": (("log",), "read_at")}
@@ -193,7 +194,7 @@ def stage_state(project: Project, database: Path, written: Iterable[tuple[str, s
     def change(con: duckdb.DuckDBPyConnection) -> None:
         for name, rows in (other or {}).items():
             merge_rows(con, name, rows)
-        con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, now()::TIMESTAMP)",
+        con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, timezone('UTC', now()))",
                         [(log, records, build_id) for log, records in reads.items()])
         con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
         try:
@@ -206,7 +207,7 @@ def stage_state(project: Project, database: Path, written: Iterable[tuple[str, s
                 "exported_samples ANTI JOIN new USING (format, sample_id)"
             con.execute(f"CREATE OR REPLACE TABLE exported_samples AS WITH new AS ({ids}) "
                         f"SELECT exported_samples.* FROM {earlier} UNION ALL "
-                        f"SELECT format, sample_id, {sql_literal(build_id)}, now()::TIMESTAMP FROM new")
+                        f"SELECT format, sample_id, {sql_literal(build_id)}, timezone('UTC', now()) FROM new")
         finally:
             con.execute("DETACH fbt_build")
 

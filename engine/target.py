@@ -11,6 +11,7 @@ build without --target imports nothing of Spark's."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,25 +36,27 @@ class Target:
 
     def spark_conf(self) -> dict[str, str]:
         """The settings passed to the Spark session: every spark.* key, master local[*] by default;
-        with a schema and no catalog named, a Hive metastore (Derby) and warehouse in home, so that
-        the tables outlive the session.
+        with a schema, a local Spark (master or Connect server) and no catalog named, a Hive
+        metastore (Derby) and warehouse in home, so that the tables outlive the session (the
+        target's own spark.* keys kept; its driver's Java options, with Derby's log's folder added).
 
-        >>> sorted(Target("s", "spark", {"schema": "fbt"}, Path("/p/target")).spark_conf().items())[:3]
-        [('spark.driver.extraJavaOptions', '-Dderby.system.home=/p/target'), \
-('spark.hadoop.javax.jdo.option.ConnectionURL', 'jdbc:derby:;databaseName=/p/target/spark-metastore;create=true'), \
-('spark.master', 'local[*]')]
+        >>> conf = Target("s", "spark", {"schema": "fbt"}, Path("/p/my target")).spark_conf()
+        >>> conf["spark.sql.warehouse.dir"], conf["spark.driver.extraJavaOptions"]
+        ('/p/my target/spark-warehouse', "'-Dderby.system.home=/p/my target'")
         """
         conf = {"spark.master": "local[*]"} if "spark.remote" not in self.settings else {}
         conf.update({k: str(v).lower() if isinstance(v, bool) else str(v)
                      for k, v in self.settings.items() if k.startswith("spark.")})
-        if self.settings.get("schema") and self.home and "spark.remote" not in conf \
-                and "spark.sql.catalogImplementation" not in conf:
-            conf.update({
-                "spark.sql.catalogImplementation": "hive",
-                "spark.sql.warehouse.dir": str(self.home / "spark-warehouse"),
-                "spark.hadoop.javax.jdo.option.ConnectionURL":
-                    f"jdbc:derby:;databaseName={self.home / 'spark-metastore'};create=true",
-                "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.home}"})  # its derby.log
+        local = conf.get("spark.remote", conf.get("spark.master", "")).startswith("local")
+        named = "spark.sql.catalogImplementation" in conf
+        if self.settings.get("schema") and self.home and local and not named:
+            conf["spark.sql.catalogImplementation"] = "hive"
+            conf.setdefault("spark.sql.warehouse.dir", str(self.home / "spark-warehouse"))
+            conf.setdefault("spark.hadoop.javax.jdo.option.ConnectionURL",
+                            f"jdbc:derby:;databaseName={self.home / 'spark-metastore'};create=true")
+            derby = shlex.quote(f"-Dderby.system.home={self.home}")  # (its derby.log)
+            options = conf.get("spark.driver.extraJavaOptions", "")
+            conf["spark.driver.extraJavaOptions"] = f"{options} {derby}".strip()
         return conf
 
     def shard_bytes(self) -> int | None:
@@ -87,7 +90,8 @@ def choose_target(targets: dict[str, Any], name: str | None, home: Path | None =
         if not (kind == "spark" and key.startswith("spark.")) and key not in SETTINGS[kind]:
             known = [*SETTINGS[kind], *(["spark.*"] if kind == "spark" else [])]
             raise ProjectError(f"pyproject.toml [tool.fbt.targets.{chosen}] {key}: not a setting of a {kind} "
-                               f"target.{suggest(key, SETTINGS[kind])} Settings: {', '.join(known) or 'none'}")
+                               f"target.{suggest(key, SETTINGS[kind])} Settings: "
+                               f"{', '.join(known) or 'none'}")
     if not isinstance(settings.get("schema", ""), str) or "." in settings.get("schema", ""):
         raise ProjectError(f"pyproject.toml [tool.fbt.targets.{chosen}] schema = {settings['schema']!r}: "
                            f"expected the name of a database of the Spark catalog, such as \"fbt\"")

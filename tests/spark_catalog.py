@@ -89,6 +89,19 @@ def test_a_failed_build_leaves_the_tables_as_they_were(built):
     (project.root / "models" / "broken.sql").unlink()
 
 
+def test_a_build_killed_while_it_put_its_tables_in_place_is_mended_by_the_next(built):
+    """(As the kill would leave them: the last build's table set aside, another build's table.)"""
+    project, _ = built
+    spark = catalog(project)
+    before = spark_counts(project)
+    spark.sql("ALTER TABLE fbt.training_samples RENAME TO fbt.training_samples__fbt_replaced_0badc0de")
+    spark.sql("CREATE TABLE fbt.review_queue__fbt_building_0badc0de_3 USING parquet AS SELECT 1 AS x")
+    project.write("models/broken.sql", "select no_such_column from {{ ref('stg_feedback') }}")
+    project.invoke("build", "--target", "tables", ok=False)
+    (project.root / "models" / "broken.sql").unlink()
+    assert spark_counts(project) == before
+
+
 def state_rows(project) -> dict[str, list[tuple]]:
     """fbt's state as the file keeps it, and as the catalog does: each table's rows."""
     with duckdb.connect(str(project.root / "data" / "fbt_state.duckdb"), read_only=True) as con:

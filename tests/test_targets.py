@@ -42,6 +42,8 @@ def test_an_unknown_target_is_a_usage_error_that_names_the_targets(project):
      "line 2 of its DuckDB SQL: list(... ORDER BY ...): Spark's collect_list keeps no order"),
     ("select hash(user_input) as h from {{ ref('stg_feedback') }}",
      "line 2 of its spark SQL: HASH: Spark's hash() is 32 bits, DuckDB's 64"),
+    ("select json_transform(user_input, '{\"a\": \"VARCHAR\"}') as j from {{ ref('stg_feedback') }}",
+     "line 2 of its spark SQL: JSON_TRANSFORM: DuckDB's json_transform has no Spark form"),
 ])
 def test_spark_refuses_what_it_would_run_wrongly_naming_the_model_and_line(project, sql, message):
     pytest.importorskip("sqlglot")
