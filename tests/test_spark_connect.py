@@ -156,3 +156,16 @@ def test_a_setting_a_running_server_keeps_its_own_stops_the_build_in_one_line(tm
                            f"set them where the server starts and remove them from the target in "
                            f"pyproject.toml\n")
     assert not project.out.exists()
+
+
+def test_a_schema_over_a_local_connect_server_keeps_models_and_state_in_the_projects_catalog(tmp_path):
+    project = connect_project(tmp_path / "proj", "local[2]", 'schema = "fbt"\n')
+    project.write_log(EDGE)
+    done = build_connect(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_results = json.loads((project.root / "target" / "run_results.json").read_text(encoding="utf-8"))
+    models = len(run_results["models"])
+    assert f"kept {models} model(s) as tables of the Spark catalog's `fbt`" in done.stdout
+    tables = {p.name for p in (project.root / "target" / "spark-warehouse" / "fbt.db").iterdir()}
+    assert {"training_samples", "feedback_log", "fbt_state__exported_samples"} <= tables
+    assert not [t for t in tables if "__fbt_" in t]
