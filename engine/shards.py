@@ -179,15 +179,27 @@ def in_the_way(place: Path, shards: tuple[str, ...], show=str) -> list[Removal]:
     if not place.is_dir() or place.is_symlink():
         return [("file", place)] if shards and place.exists() else []
     entries = sorted(os.listdir(place))
-    foreign = [e for e in entries if not is_shard_of(e, place.name)]
-    if not shards and len(foreign) == len(entries):
+    if not shards and not any(is_shard_of(e, place.name) for e in entries):
         return []
+    check_folder(place, show)
+    stale: list[Removal] = [("file", place / e) for e in entries if e not in shards]
+    return stale + ([] if shards else [("folder", place)])
+
+
+def listing(place: Path) -> list[str]:
+    """The names in a folder at a file's place (none when it is a file, a symlink or nothing)."""
+    return sorted(os.listdir(place)) if place.is_dir() and not place.is_symlink() else []
+
+
+def check_folder(place: Path, show=str) -> None:
+    """CommitError when a folder of shards in a file's place holds files fbt did not write, or a
+    folder in the place of a file that may be written as shards holds any (said when the build
+    plans its files, not after it has built them: nothing has changed)."""
+    foreign = [e for e in listing(place) if not is_shard_of(e, place.name)]
     if foreign:
         raise CommitError(f"{show(place)}: a folder for shards holding files fbt did not write "
                           f"({', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}); move them "
                           f"away and build again (nothing changed)")
-    stale: list[Removal] = [("file", place / e) for e in entries if e not in shards]
-    return stale + ([] if shards else [("folder", place)])
 
 
 def place_files(staged: Path, place: Path, shards: tuple[str, ...]) -> list[tuple[Path, Path]]:

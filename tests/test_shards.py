@@ -53,7 +53,9 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 def rows_of(name: str, data: bytes) -> list:
     text = data.decode("utf-8")
-    return [json.loads(line) for line in text.split("\n")[:-1]] if name.endswith(".jsonl") else json.loads(text)
+    if name.endswith(".jsonl"):
+        return [json.loads(line) for line in text.split("\n")[:-1]]
+    return json.loads(text)
 
 
 def training_files(files: dict[str, bytes]) -> list[str]:
@@ -116,11 +118,12 @@ def test_a_file_past_max_shard_size_is_written_as_shards_holding_its_rows_in_ord
         for split in expected:
             assert loaded[split].to_list() == expected[split].to_list(), (config, split)
     # run_results.json lists each file's shards
-    exports = json.loads((project.root / "target" / "run_results.json").read_text(encoding="utf-8"))["exports"]
+    run_results = (project.root / "target" / "run_results.json").read_text(encoding="utf-8")
+    exports = json.loads(run_results)["exports"]
     for export in exports:
         name = Path(export["path"]).name
-        assert [Path(s).name for s in export["shards"]] == sorted(p.name for p in (project.out / name).iterdir()) \
-            if name in counts else export["shards"] == [], name
+        listed = sorted(p.name for p in (project.out / name).iterdir()) if name in counts else []
+        assert [Path(s).name for s in export["shards"]] == listed, name
     assert leftovers(project) == []
 
 
@@ -211,3 +214,20 @@ def test_a_build_killed_while_it_commits_leaves_the_old_files_or_the_new(project
     assert fbt(project, *BUILD, "-q").returncode == 0
     assert tree(project.out) == expected["new"]
     assert leftovers(project) == []
+
+
+def test_a_folder_of_shards_holding_a_file_fbt_did_not_write_stops_the_build_before_it_builds(project):
+    set_max_shard_size(project, '"2KB"')
+    project.write_log(generated_log(60))
+    project.invoke("build", "--format", "jsonl")
+    folder = project.out / "high_quality_samples.jsonl"
+    before = sorted(p.name for p in folder.iterdir())
+    (folder / ".DS_Store").write_bytes(b"\0")
+    # a model that fails when it runs: the folder is said first, before any model runs
+    project.write("models/broken.sql", "select no_such_column from {{ ref('stg_feedback') }}")
+    result = project.invoke("build", "--format", "jsonl", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: data/training_samples/high_quality_samples.jsonl: a folder for shards "
+                             "holding files fbt did not write (.DS_Store); move them away and build again "
+                             "(nothing changed)\n")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*before, ".DS_Store"])
