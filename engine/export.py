@@ -24,7 +24,7 @@ from .errors import ExportError
 from .plan import Export
 from .render import quote_identifier
 from .runner import columns_of, duckdb_errors
-from .shards import ShardedSink
+from .shards import ShardedSink, finish_file, text_buffers
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -234,11 +234,7 @@ class OneFile:
 
     def close(self) -> tuple[int, tuple[str, ...]]:
         """Write the tail, wait for the writes, fsync; returns the rows written (and no shards)."""
-        rows = self.sink.close()
-        self.sink.out.wait()
-        self.out.flush()
-        os.fsync(self.out.fileno())
-        return rows, ()
+        return finish_file(self.sink, self.out), ()
 
 
 class BackgroundWriter:
@@ -278,10 +274,8 @@ def fetch_arrow(con: duckdb.DuckDBPyConnection, sql: str, where: str) -> Iterato
 def string_bytes(column: pyarrow.Array) -> memoryview:
     """The bytes of a column of texts, all rows one after the other, without a copy: the slice of
     its data buffer between its first and last offsets."""
-    _, offsets, data = column.buffers()
-    offsets = memoryview(offsets).cast({"string": "i", "large_string": "q"}[str(column.type)])
-    start, end = offsets[column.offset], offsets[column.offset + len(column)]
-    return memoryview(data)[start:end] if data is not None else memoryview(b"")
+    offsets, data = text_buffers(column)
+    return memoryview(data)[offsets[0]:offsets[-1]] if data is not None else memoryview(b"")
 
 
 def discard_staging(staging: Path) -> None:

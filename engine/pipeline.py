@@ -36,7 +36,7 @@ from .render import LogTail, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
 from .runner import connect_new, make_room, remove_build_files, run_model, seal
-from .shards import Removal, check_folder, in_the_way, is_shard_of, listing, place_files
+from .shards import Removal, check_folder, in_the_way, place_files
 from .state import last_read, load_state, read_state, stage_state, state_path
 from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
 from .vars import sql_literal
@@ -203,8 +203,7 @@ def plan_files(b: Build) -> None:
                           shard_bytes=b.project.target.shard_bytes())
     b.result.build_id = b.plan.build_id
     for item in b.plan.files:  # (a folder of shards with others' files would stop it once built)
-        if item.shard_bytes or any(is_shard_of(e, item.path.name) for e in listing(item.path)):
-            check_folder(item.path, b.project.show)
+        check_folder(item.path, bool(item.shard_bytes), b.project.show)
 
 
 def check_logs(b: Build) -> None:

@@ -34,6 +34,24 @@ SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*")
 Removal = tuple[str, Path]  # ("file" | "folder", path): what an earlier build left in a file's way
 
 
+def text_buffers(column: pyarrow.Array) -> tuple[memoryview, pyarrow.Buffer | None]:
+    """A column of texts' offsets into its data (one per row, and one past the last) and its data
+    buffer, without a copy."""
+    _, offsets, data = column.buffers()
+    offsets = memoryview(offsets).cast({"string": "i", "large_string": "q"}[str(column.type)])
+    return offsets[column.offset: column.offset + len(column) + 1], data
+
+
+def finish_file(sink: Sink, out: BinaryIO) -> int:
+    """Close a sink (its tail written), wait for its writes and put the file on disk (fsync); the
+    rows it wrote."""
+    rows = sink.close()
+    sink.out.wait()
+    out.flush()
+    os.fsync(out.fileno())
+    return rows
+
+
 def parse_size(value: object, where: str) -> int | None:
     """A max_shard_size as bytes, as Hugging Face datasets reads it ("500MB" is 500 * 10**6,
     "1GiB" 2**30, a number is bytes); None when unset. ProjectError, naming where, when invalid.
@@ -107,9 +125,7 @@ class ShardedSink:
     def write_column(self, column: pyarrow.Array) -> None:
         """The rows of a column of laid-out rows (each with the separator in front; NULL where the
         file does not hold the row), cut into shards where the next row would pass the limit."""
-        _, offsets_buffer, data = column.buffers()
-        offsets = memoryview(offsets_buffer).cast({"string": "i", "large_string": "q"}[str(column.type)])
-        offsets = offsets[column.offset: column.offset + len(column) + 1]
+        offsets, data = text_buffers(column)
         n, at = len(column), 0
         while at < n:
             empty = self.sink is None or not self.sink.rows
@@ -138,10 +154,7 @@ class ShardedSink:
         """Close the open shard: its tail written, the file on disk (fsync)."""
         if self.sink is None:
             return
-        self.sink.close()
-        self.sink.out.wait()
-        self.out.flush()
-        os.fsync(self.out.fileno())
+        finish_file(self.sink, self.out)
         self.out.close()
         self.sink = self.out = None
 
@@ -178,10 +191,10 @@ def in_the_way(place: Path, shards: tuple[str, ...], show=str) -> list[Removal]:
                           f"place; remove the symlink, or raise {SETTING}, and build again (nothing changed)")
     if not place.is_dir() or place.is_symlink():
         return [("file", place)] if shards and place.exists() else []
-    entries = sorted(os.listdir(place))
+    check_folder(place, bool(shards), show)
+    entries = listing(place)
     if not shards and not any(is_shard_of(e, place.name) for e in entries):
         return []
-    check_folder(place, show)
     stale: list[Removal] = [("file", place / e) for e in entries if e not in shards]
     return stale + ([] if shards else [("folder", place)])
 
@@ -191,12 +204,13 @@ def listing(place: Path) -> list[str]:
     return sorted(os.listdir(place)) if place.is_dir() and not place.is_symlink() else []
 
 
-def check_folder(place: Path, show=str) -> None:
+def check_folder(place: Path, sharding: bool, show=str) -> None:
     """CommitError when a folder of shards in a file's place holds files fbt did not write, or a
-    folder in the place of a file that may be written as shards holds any (said when the build
-    plans its files, not after it has built them: nothing has changed)."""
-    foreign = [e for e in listing(place) if not is_shard_of(e, place.name)]
-    if foreign:
+    folder in the place of a file that may be written as shards (sharding) holds any (said when the
+    build plans its files, and again before its commit: nothing has changed)."""
+    entries = listing(place)
+    foreign = [e for e in entries if not is_shard_of(e, place.name)]
+    if foreign and (sharding or len(foreign) < len(entries)):
         raise CommitError(f"{show(place)}: a folder for shards holding files fbt did not write "
                           f"({', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}); move them "
                           f"away and build again (nothing changed)")
