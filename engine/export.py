@@ -34,6 +34,7 @@ STAGING_PREFIX = ".fbt-staging-"
 PROGRESS_SECONDS = 2.0
 RANGE_POSITIONS = 250_000  # positions per sorted read of a table (see write_files)
 BATCH_ROWS = 10_000        # rows per Arrow batch: ~30 MB of laid-out text for the three default files
+HELD_SHARE = 0.1           # --new-only files holding at most this share of their model's rows read them apart
 
 
 @dataclass(frozen=True)
@@ -107,23 +108,47 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-    present = [present_fields(con, item) for item in items]
-    # log order; rows of one position (several log files; pairs of one reply) by file name, then key
-    ties = [c for c in ("source_file", model.config.get("unique_key")) if c and c in available]
-    order = ", ".join(quote_identifier(c) for c in ["position", *ties]) if "position" in available else ""
-    queries = range_queries(con, model.name, file_columns(items, present), order)
-    return write_pass(con, items, present, queries, staging, show, progress)
+    held, left_out = held_rows(con, model.name, items) if all(item.new_only for item in items) else (None, None)
+    source = held or model.name
+    try:
+        present = [present_fields(con, item, source) for item in items]
+        # log order; rows of one position (several log files; pairs of one reply) by file name, then key
+        ties = [c for c in ("source_file", model.config.get("unique_key")) if c and c in available]
+        order = ", ".join(quote_identifier(c) for c in ["position", *ties]) if "position" in available else ""
+        queries = range_queries(con, source, file_columns(items, present, flags=left_out is None), order)
+        return write_pass(con, items, present, queries, staging, show, progress, left_out)
+    finally:
+        if held:
+            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(held)}")
 
 
-def file_columns(items: list[Export], present: list[tuple[str, ...]]) -> str:
+def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> tuple[str | None, list[int]]:
+    """For a pass of --new-only files only: when few of the model's rows are in any of them (the
+    rest written before, as in a daily build), those rows as a temporary table for the pass to read
+    (its name), and how many rows each file left out, counted in one scan; else (None, None): the
+    pass reads the model itself and counts as it goes."""
+    held = " OR ".join(f"({item.rows_sql()})" for item in items)
+    counts = ", ".join(f"count(*) FILTER (WHERE {item.left_out_sql()})" for item in items)
+    with duckdb_errors(model, ExportError):
+        total, in_files, *left_out = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {held}), {counts} FROM {quote_identifier(model)}").fetchone()
+        if in_files > total * HELD_SHARE:
+            return None, None
+        table = f"fbt_held_{model}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
+                    f"SELECT * FROM {quote_identifier(model)} WHERE {held}")
+    return table, left_out
+
+
+def file_columns(items: list[Export], present: list[tuple[str, ...]], flags: bool = True) -> str:
     """The SELECT list of a pass: each file's rows laid out by DuckDB (in parallel), NULL where the
-    file does not hold the row (another split; written before), then for each --new-only file
-    whether the row was left out as written before."""
+    file does not hold the row (another split; written before), then (flags) for each --new-only
+    file whether the row was left out as written before."""
     columns = []
     for item, fields in zip(items, present, strict=True):
         row = render_sql(item.exporter.layout(fields), fields)
         columns.append(f"CASE WHEN {item.rows_sql()} THEN {row} END" if item.rows_sql() else row)
-    columns += [item.left_out_sql() for item in items if item.new_only]
+    columns += [item.left_out_sql() for item in items if item.new_only and flags]
     return ", ".join(columns)
 
 
@@ -168,26 +193,28 @@ def render_sql(layout: Layout, fields: tuple[str, ...]) -> str:
     return "concat(" + ", ".join(parts) + ")"
 
 
-def present_fields(con: duckdb.DuckDBPyConnection, item: Export) -> tuple[str, ...]:
-    """The exporter's fields less the optional ones that are NULL in every row (left out of the file)."""
+def present_fields(con: duckdb.DuckDBPyConnection, item: Export, source: str) -> tuple[str, ...]:
+    """The exporter's fields less the optional ones that are NULL in every row of the file (read
+    from source: its model, or the rows of the pass: held_rows)."""
     optional = item.exporter.optional
     if not optional:
         return item.exporter.fields
     counts = ", ".join(f"count({quote_identifier(f)})" for f in optional)
     rows = f" WHERE {item.rows_sql()}" if item.rows_sql() else ""  # the rows this file holds
     with duckdb_errors(item.model.name, ExportError):
-        found = con.execute(f"SELECT {counts} FROM {quote_identifier(item.model.name)}{rows}").fetchall()[0]
+        found = con.execute(f"SELECT {counts} FROM {quote_identifier(source)}{rows}").fetchall()[0]
     absent = {f for f, n in zip(optional, found, strict=True) if n == 0}
     return tuple(f for f in item.exporter.fields if f not in absent)
 
 
 def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: list[tuple[str, ...]],
-               queries: list[str], staging: Path, show,
-               progress: Callable[[str], None] | None) -> list[ExportResult]:
+               queries: list[str], staging: Path, show, progress: Callable[[str], None] | None,
+               counted: list[int] | None = None) -> list[ExportResult]:
     """Write the files from the rows of the queries, one after the other: each query returns a
     column of laid-out rows per file (NULL where the file does not hold the row), then for each
-    --new-only file a column saying which rows it left out, fetched as Arrow batches whose bytes go
-    to the files as they are (no Python object per row or value)."""
+    --new-only file a column saying which rows it left out (unless they were counted: held_rows),
+    fetched as Arrow batches whose bytes go to the files as they are (no Python object per row or
+    value)."""
     model = items[0].model
     names = ", ".join(item.path.name for item in items)
     with ExitStack() as stack:
@@ -195,8 +222,8 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
         files = [open_file(item, fields, staging, disk, stack)
                  for item, fields in zip(items, present, strict=True)]
         written, shown = 0, time.monotonic()
-        left_out = [0] * len(items)
-        flagged = [i for i, item in enumerate(items) if item.new_only]
+        left_out = list(counted) if counted is not None else [0] * len(items)
+        flagged = [i for i, item in enumerate(items) if item.new_only and counted is None]
         for batch in (batch for sql in queries for batch in fetch_arrow(con, sql, show(model.path))):
             for i, file in enumerate(files):
                 file.write_column(batch.column(i))

@@ -47,3 +47,20 @@ def try_lock(fd: int) -> bool:
         return True
     except BlockingIOError:
         return False
+
+
+def wait_for_build(database: Path, seconds: float = 120.0) -> None:
+    """Wait (at most seconds) until no build holds <database>.lock: a build changing the database
+    in place holds DuckDB's lock on it until it commits (engine/increment.py)."""
+    import time
+
+    path = database.with_name(database.name + ".lock")
+    deadline = time.monotonic() + seconds
+    while path.is_file() and time.monotonic() < deadline:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            if try_lock(fd):
+                return
+        finally:
+            os.close(fd)
+        time.sleep(0.1)

@@ -61,3 +61,19 @@ def any_node(tree: Any, test) -> bool:
     if isinstance(tree, list):
         return any(any_node(v, test) for v in tree)
     return False
+
+
+def row_wise(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """Is each row of the SELECT made from one row of what it reads, whatever the other rows are:
+    no window, GROUP BY, aggregate, DISTINCT, LIMIT or set operation but UNION ALL (DuckDB's
+    parser says; SQL it cannot parse is not). Then the rows of some input rows can be computed
+    from those rows alone (engine/increment.py)."""
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        return False
+    aggregates = {row[0] for row in con.execute(
+        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'").fetchall()}
+    return not any_node(tree, lambda node: node.get("class") == "WINDOW" or bool(node.get("group_expressions"))
+                        or node.get("type") in ("DISTINCT_MODIFIER", "LIMIT_MODIFIER")
+                        or node.get("type") == "SET_OPERATION_NODE" and not node.get("setop_all")
+                        or node.get("class") == "FUNCTION" and node.get("function_name") in aggregates)

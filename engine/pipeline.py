@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,10 +25,12 @@ from .commit import Move, commit, journal_path, pause_point, prepare_moves, roll
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
-from .errors import EngineError, LogChangedError, LogShrankError, RecordShapeError, RecordTooLargeError
-from .export import STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background
+from .errors import DatabaseError, EngineError, LogChangedError, LogShrankError, RecordShapeError, RecordTooLargeError
+from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background,
+                     stage_exports)
 from .figures import Figures, collect_figures
 from .graph import upstream
+from .increment import appendable, drop_strays, last_keys, new_rows, open_in_place, record_keys, rows_keys
 from .lock import build_lock
 from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
@@ -35,7 +38,7 @@ from .project import Project
 from .render import LogTail, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
-from .runner import connect_new, make_room, remove_build_files, run_model, seal
+from .runner import configure, duckdb_errors, connect_new, make_room, remove_build_files, run_model, seal, spill_directory
 from .shards import Removal, check_folder, in_the_way, place_files
 from .state import last_read, load_state, read_state, stage_state, state_path
 from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
@@ -112,7 +115,11 @@ class Build:
     log_source: str = ""              # the source of the log (when it is one file)
     parsed: Future | None = None      # (end, hash) of the log, for the next build, when parsed whole
     rows_key: str = ""                # what made the log model's rows (engine/tail.py)
+    in_place: bool = False            # the last build's database is changed in place (engine/increment.py)
+    keys: dict[str, str] = field(default_factory=dict)  # each incremental model's rows key
+    appended: list[str] = field(default_factory=list)   # the models that take the new records' rows
     state_staged: bool = False        # fbt's state is rewritten at the commit (stage_history)
+    may_change_in_place: bool = True  # False once a build in place had to start again (NotInPlace)
 
     @property
     def database(self) -> Path:
@@ -151,9 +158,11 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     a log was rewritten while it read it, and the log did change, is made again, once."""
     progress = progress or quiet
     warnings: list[str] = []
-    for attempt in (1, 2):
+    attempt, in_place = 1, True
+    while True:
         b = Build(project, command, formats, test, progress, BuildResult(command, project.database))
         b.result.warnings += warnings
+        b.may_change_in_place = in_place
         try:
             with b:
                 for step in STEPS:
@@ -161,6 +170,9 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                     step(b)
                     b.result.steps[step.__name__] = time.perf_counter() - started
             return b.result
+        except NotInPlace as e:  # (the same attempt, on a new database)
+            progress(f"{e}; starting again on a new database")
+            in_place = False
         except EngineError as e:
             change = find_change(b.fingerprints)
             if change is None:
@@ -170,7 +182,13 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
                                       f"not rewriting the log") from e
             warnings.append(f"{change}; read it again")
             progress(warnings[-1])
-    raise AssertionError("unreachable")
+            attempt += 1
+
+
+class NotInPlace(Exception):
+    """A build changing its database in place met what it reads again another way (a record larger
+    or of another shape than its reader takes, new records not readable apart): a failed statement
+    ends DuckDB's transaction, so the build starts again on a new database."""
 
 
 def quiet(_: str) -> None:
@@ -213,12 +231,35 @@ def check_logs(b: Build) -> None:
     pause_point("logs-checked")
 
 
-def open_database(b: Build) -> None:
-    """A new database beside the real one, fbt's state copied in, each model's table or view decided."""
-    b.con = connect_new(b.building, b.project.settings.get("duckdb", {}))
-    load_state(b.con, b.project, forget_state(b))
-    b.kinds = materialization.decide(b.con, b.models, {e.model.name for e in b.plan.files})
+def decide_tables(b: Build) -> None:
+    """Each model's table or view, and which models the files read."""
+    import duckdb
+
+    with duckdb.connect() as con:  # (DuckDB's parser says what each SELECT does)
+        b.kinds = materialization.decide(con, b.models, {e.model.name for e in b.plan.files})
     b.read_by_files = upstream({n: m.refs for n, m in b.models.items()}, {e.model.name for e in b.plan.files})
+
+
+def open_database(b: Build) -> None:
+    """The last build's database, to be changed in place in one transaction, when only the log's
+    new records are read (engine/increment.py); else a new database beside it. fbt's state copied
+    in; which incremental models take the new records' rows."""
+    settings = b.project.settings.get("duckdb", {})
+    if b.tail and b.may_change_in_place:
+        b.con, why = open_in_place(b.database, lambda con: configure(con, settings, b.database))
+        b.in_place = b.con is not None
+        b.result.parse.update(in_place=b.in_place, in_place_why=why)
+    if b.con is None:
+        b.con = connect_new(b.building, settings)
+    load_state(b.con, b.project, forget_state(b), replace=b.in_place)
+    if b.rows_key:
+        log_model = declared(b.models, "log")
+        marks = {key.split(":")[0]: repr(b.fingerprints.get(path)) for key, path in b.sources.items()}
+        b.keys = rows_keys(b.con, b.models, log_model, b.rows_key, marks)
+    if b.in_place:
+        drop_strays(b.con, b.models)
+        b.appended = appendable(b.con, b.models, b.kinds, declared(b.models, "log"), b.keys, last_keys(b.con))
+        b.result.parse["appended"] = b.appended
 
 
 def open_target(b: Build) -> None:
@@ -234,12 +275,14 @@ def open_target(b: Build) -> None:
 def plan_parse(b: Build) -> None:
     """Only the log's new records, after the last build's rows, when the log only grew since (the
     log model declares config(incremental=true)); else all of it, and why."""
+    import duckdb
+
     log_model = declared(b.models, "log")
     reading = upstream_views(b, log_model)
     names = sorted({s for n in [*reading, log_model] for s in b.models[n].sources})
     files = [path for key, path in b.sources.items() if key.split(":")[0] in names]
     if not b.models[log_model].config.get("incremental") or b.kinds[log_model] != "table" or len(files) != 1 \
-            or b.spark is not None:  # (Spark reads the whole log: engine/spark.py)
+            or b.project.target.type != "duckdb":  # (Spark reads the whole log: engine/spark.py)
         return
     b.log_source, b.rows_key = names[0], rows_key(b.models, log_model, reading)
     if b.project.vars.get("full_parse") or b.project.vars.get("full_refresh"):
@@ -247,7 +290,9 @@ def plan_parse(b: Build) -> None:
     else:
         aside = b.building.with_name(b.building.name + ".new" + "".join(files[0].suffixes[-1:]))
         b.stack.callback(aside.unlink, missing_ok=True)
-        b.tail, why = plan_tail(files[0], last_parse(b.con, b.database, log_name(b)), b.rows_key, aside)
+        with duckdb.connect() as con:
+            before = last_parse(con, b.database, log_name(b))
+        b.tail, why = plan_tail(files[0], before, b.rows_key, aside)
     if b.tail is None:
         b.parsed = start_hash(files[0])
         b.result.parse = {"parsed": "all", "why": why}
@@ -267,6 +312,10 @@ def start_exports(b: Build) -> None:
     clear_stale_staging(b.output_dir)
     b.progress(f"writing {len(b.plan.files)} file(s) to {b.project.show(b.output_dir)} ...")
     b.stack.enter_context(b.export_stack)  # a failure in the steps below interrupts the writing
+    if b.in_place:  # (another connection would not see this build's rows before its commit)
+        b.exporting = Future()
+        b.exporting.set_result(stage_exports(b.con, b.plan.files, b.staging, b.project.show, b.progress))
+        return
     b.exporting = b.export_stack.enter_context(exports_in_background(b.con, b.plan.files, b.staging,
                                                                      b.project.show, b.progress))
 
@@ -332,6 +381,7 @@ def note_parse(b: Build) -> None:
     fbt.log_parse), for the next build to start from."""
     if not b.rows_key:
         return
+    record_keys(b.con, b.keys)
     end, digest = (b.tail.end, b.tail.digest) if b.tail else b.parsed.result()
     rows = next((m.rows for m in b.result.models if m.role == "log"), None) or 0
     record_parse(b.con, log_name(b), end, digest, rows, b.rows_key)
@@ -340,8 +390,10 @@ def note_parse(b: Build) -> None:
 
 
 def seal_database(b: Build) -> None:
-    """Everything checkpointed into the new database file, closed, ready to move into place."""
-    seal(b.con)
+    """Everything checkpointed into the new database file, closed, ready to move into place (a
+    database changed in place is committed after the files: commit_build)."""
+    if not b.in_place:
+        seal(b.con)
 
 
 def stage_history(b: Build) -> None:
@@ -352,8 +404,9 @@ def stage_history(b: Build) -> None:
     written = [(e.format, e.model, b.models[e.model].config["unique_key"]) for e in b.result.exports
                if e.model in b.models and b.models[e.model].config.get("unique_key")]
     read = b.result.accounting.read if b.result.accounting else None
-    staged = stage_state(b.project, b.building, written, b.result.build_id or utc_stamp(), full_refresh,
-                         {log_name(b): read} if read is not None else {}, b.spark.state if b.spark else None)
+    staged = stage_state(b.project, b.con if b.in_place else b.building, written, b.result.build_id or utc_stamp(),
+                         full_refresh, {log_name(b): read} if read is not None else {},
+                         b.spark.state if b.spark else None, bool(b.project.vars.get("new_only")))
     b.moves.append((staged, state_path(b.project)))
     b.state_staged = True
 
@@ -371,7 +424,8 @@ def stage_report(b: Build) -> None:
     it cannot be written the build goes on, with a warning and a page that says why."""
     final = b.project.target_dir / "report.html"
     try:
-        stage_page(b.building, b.run_results, {dst: src for src, dst in b.moves}, b.report)
+        stage_page(b.con if b.in_place else b.building, b.run_results, {dst: src for src, dst in b.moves},
+                   b.report)
     except Exception as e:  # the report never fails a build; interrupts do stop it
         if interrupted(e):
             raise
@@ -388,15 +442,28 @@ def stage_report(b: Build) -> None:
 def check_targets(b: Build) -> None:
     """Every move checked before the commit point: no folder in a file's place, each place writable,
     a symlinked output written through to its target."""
-    planned = b.moves + [(b.building, b.database)]
+    planned = b.moves + ([] if b.in_place else [(b.building, b.database)])
     removed = frozenset(p for kind, p in b.removals if kind == "folder")
     b.moves = prepare_moves(planned, b.project.show, removed)
     b.copies = [src for (src, _), (planned_src, _) in zip(b.moves, planned, strict=True) if src != planned_src]
 
 
 def commit_build(b: Build) -> None:
-    """The journal of every move written (the commit point), then the moves, the database last."""
+    """The journal of every move written (the commit point), then the moves, the database last: a
+    new one moved into place, or the transaction of one changed in place committed (killed before
+    that, the database stays the last build's, and the next build reads the new records again)."""
     commit(journal_path(b.database), b.moves, b.removals)
+    if b.in_place:
+        con, b.con = b.con, None
+        try:
+            with duckdb_errors(b.project.show(b.database), DatabaseError):
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+        except DatabaseError as e:
+            b.result.warnings.append(f"{e}; the files are this build's, the database is still the last "
+                                     f"build's: the next build adds the new records again")
+        finally:
+            con.close()
 
 
 def publish_tables(b: Build) -> None:
@@ -413,7 +480,7 @@ def publish_tables(b: Build) -> None:
                                  f"all of the catalog's tables and state: build again to put them there")
 
 
-STEPS = (compile_project, take_lock, plan_files, check_logs, open_database, open_target, plan_parse,
+STEPS = (compile_project, take_lock, plan_files, check_logs, decide_tables, plan_parse, open_database, open_target,
          build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
          finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history,
          stage_run_results, stage_report, check_targets, commit_build, publish_tables)
@@ -433,6 +500,7 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
     if journal_path(b.database).exists():
         return
     remove_build_files(b.building)
+    shutil.rmtree(spill_directory(b.database), ignore_errors=True)
     updating = state_path(b.project).with_name(f".{state_path(b.project).name}.updating")
     for leftover in (b.run_results, b.report, updating, *b.copies):
         leftover.unlink(missing_ok=True)
@@ -476,8 +544,12 @@ def run_with_room(b: Build, name: str) -> int | None:
                 rows = run_on_tail(b, name)
                 if rows is not None:
                     return rows
+            if name in b.appended and b.tail:
+                return run_on_new_rows(b, name)
             return run_model(b.con, model, b.kinds[name], b.project.show(model.path), b.sources)
         except RecordShapeError:
+            if b.in_place:
+                raise NotInPlace(f"model {name}: a record of another shape than its typed reader's") from None
             limits = b.renderer.limits if b.renderer else None
             if limits is None or not limits.typed:
                 raise
@@ -487,6 +559,8 @@ def run_with_room(b: Build, name: str) -> int | None:
             b.progress(f"model {name}: a record of another shape than its typed reader's; reading "
                        "the log again as JSON")
         except RecordTooLargeError:
+            if b.in_place:
+                raise NotInPlace(f"model {name}: a record larger than its reader takes") from None
             largest = max((p.stat().st_size + 1 for p in b.sources.values()), default=0)
             limits = b.renderer.limits if b.renderer else None
             room = limits.record_bytes if limits else 0
@@ -518,24 +592,52 @@ def run_on_tail(b: Build, name: str) -> int | None:
     it reads rendered for them (then rendered again as they are, for the database left behind).
     None when the new records cannot be read apart: the log is then read whole (the same rows, or
     the error said of the log itself)."""
-    model, views = b.models[name], upstream_views(b, name)
+    model = b.models[name]
     try:
         b.renderer.tails[b.log_source] = LogTail(sql_literal(str(b.tail.file)), b.tail.records_before)
-        for view in views:
-            in_part = b.renderer.render(b.project.models[view])
-            run_model(b.con, in_part, "view", b.project.show(in_part.path), b.sources)
-        b.renderer.tails.clear()
-        copy_rows(b.con, b.database, name)
-        return run_model(b.con, model, "table", b.project.show(model.path), b.sources, append=True)
+        with views_in_part(b, name):
+            if not b.in_place:  # (in place, the table holds them)
+                copy_rows(b.con, b.database, name)
+            return run_model(b.con, model, "table", b.project.show(model.path), b.sources, append=True)
     except EngineError as e:
+        if b.in_place:
+            raise NotInPlace(f"model {name}: its new records: {e}") from None
         b.progress(f"model {name}: its new records: {e}; reading the log whole")
         b.tail, b.parsed = None, start_hash(b.sources[b.log_source])
         b.result.parse = {"parsed": "all", "why": "its new records could not be read apart"}
         return None
+
+
+def run_on_new_rows(b: Build, name: str) -> int | None:
+    """A model that takes the new records' rows (engine/increment.py): its rows of them, computed
+    through the views it reads rendered to read only the new rows of the tables before it, added
+    to its table."""
+    taking = [declared(b.models, "log"), *b.appended[:b.appended.index(name)]]
+    b.renderer.parts.update({table: new_rows(table, b.tail.records_before) for table in taking})
+    with views_in_part(b, name):
+        part = b.renderer.render(b.project.models[name])
+        return run_model(b.con, part, "table", b.project.show(part.path), b.sources, append=True)
+
+
+@contextmanager
+def views_in_part(b: Build, name: str) -> Iterator[None]:
+    """For the block, the views a model reads made anew as the renderer now renders them (reading
+    only the new records: its tails or parts); then made again as they are (unless a failure ended
+    the transaction of a build in place: the build is over)."""
+    views = upstream_views(b, name)
+    done = False
+    try:
+        for view in views:
+            in_part = b.renderer.render(b.project.models[view])
+            run_model(b.con, in_part, "view", b.project.show(in_part.path), b.sources)
+        yield
+        done = True
     finally:
         b.renderer.tails.clear()
-        for view in views:
-            run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
+        b.renderer.parts.clear()
+        if done or not b.in_place:
+            for view in views:
+                run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)
 
 
 def forget_state(b: Build) -> list[str]:

@@ -52,13 +52,15 @@ def as_list(value: str | list[str]) -> list[str]:
 
 
 class Relation:
-    """What ref() returns: prints as the quoted table name."""
+    """What ref() returns: prints as the quoted table name (or, while the rows of the log's new
+    records are computed, as the query of the model's new rows: Renderer.parts)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, part: str | None = None):
         self.name = name
+        self.part = part
 
     def __str__(self) -> str:
-        return quote_identifier(self.name)
+        return f"({self.part})" if self.part else quote_identifier(self.name)
 
 
 def quote_identifier(name: str) -> str:
@@ -124,6 +126,7 @@ class Renderer:
         self.current: Rendered | None = None
         self.limits = ReadLimits()
         self.tails: dict[str, LogTail] = {}  # source -> only its new records are read (LogTail)
+        self.parts: dict[str, str] = {}      # model -> the query of its new rows (engine/increment.py)
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
@@ -200,7 +203,7 @@ class Renderer:
                                f"{suggest(name, self.project.models)}")
         if self.current is not None and name not in self.current.refs:
             self.current.refs.append(name)
-        return Relation(name)
+        return Relation(name, self.parts.get(name))
 
     def source(self, name: str) -> str:
         if name not in self.project.sources:

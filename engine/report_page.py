@@ -8,7 +8,7 @@ import json
 import os
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporters import EXPORTERS
 
@@ -17,6 +17,9 @@ from .errors import InterruptError
 from .interrupts import Deferral, query_interrupted
 from .report_data import FileFigures, ReportData, collect_report
 from .runner import connect_read_only
+
+if TYPE_CHECKING:
+    import duckdb
 
 CLIP = 140           # characters of a text shown before it is clipped
 FULL = 4_000         # characters of a clipped text kept for its expanded view (bounds the page's size)
@@ -266,10 +269,15 @@ def tests(b: dict[str, Any]) -> str:
             f'<th class="n">failing rows</th></tr>{rows}</table></section>')
 
 
-def stage_page(database: Path, run_results: Path, where: dict[Path, Path], out: Path) -> None:
-    """Write the report of the build whose database and run_results.json are given to out (fsynced);
-    where maps each file's place to where it is now (its staged copy, during a build)."""
+def stage_page(database: Path | duckdb.DuckDBPyConnection, run_results: Path, where: dict[Path, Path],
+               out: Path) -> None:
+    """Write the report of the build whose database (or, changed in place, its connection) and
+    run_results.json are given to out (fsynced); where maps each file's place to where it is now
+    (its staged copy, during a build)."""
     build = json.loads(run_results.read_text(encoding="utf-8"))
+    if not isinstance(database, Path):
+        write_synced(out, render_page(collect_report(database, build, where)))
+        return
     con = connect_read_only(database, str(database))
     try:
         page = render_page(collect_report(con, build, where))

@@ -18,6 +18,7 @@ from .errors import (
     SourceError,
 )
 from .interrupts import fix_for
+from .lock import wait_for_build
 from .logcheck import RECORDS, describe
 from .render import Rendered, quote_identifier
 from .vars import sql_literal
@@ -96,6 +97,13 @@ def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
 
     if not path.is_file():
         raise DatabaseError(f"{shown}: no database yet; run `python cli.py build` (or run) first")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            with duckdb_errors(shown, DatabaseError):
+                raise
+        wait_for_build(path)  # a build changing it in place holds it until its commit
     with duckdb_errors(shown, DatabaseError):
         return duckdb.connect(str(path), read_only=True)
 

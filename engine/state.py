@@ -68,23 +68,48 @@ def create_tables(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> 
         con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}{quote_identifier(name)} ({columns})")
 
 
-def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterable[str] = ()) -> None:
+def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterable[str] = (),
+               replace: bool = False) -> None:
     """Copy the state into the build database's `state` schema (empty tables when there is none
-    yet); the tables named in forget stay empty (--full-refresh forgets the export history)."""
+    yet); the tables named in forget stay empty (--full-refresh forgets the export history). With
+    replace, the database (changed in place) holds the last build's copy: each table is emptied and
+    copied again, but the export history, which only grows build by build, is mended (refresh_history)."""
     path = state_path(project)
     with duckdb_errors(project.show(path), DatabaseError):
         create_tables(con, SCHEMA)
-        if not path.is_file():
-            return
-        con.execute(f"ATTACH {sql_literal(str(path))} AS fbt_state_file (READ_ONLY)")
-        try:
+        present = set()
+        if path.is_file():
+            con.execute(f"ATTACH {sql_literal(str(path))} AS fbt_state_file (READ_ONLY)")
             present = {r[0] for r in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'fbt_state_file'").fetchall()}
+        try:
             for name in TABLES:
-                if name in present and name not in forget:
+                copied = name in present and name not in forget
+                if replace and copied and name == "exported_samples":
+                    refresh_history(con, read_table(con, "fbt_state_file", name))
+                    continue
+                if replace:
+                    con.execute(f"DELETE FROM {SCHEMA}.{name}")
+                if copied:
                     con.execute(f"INSERT INTO {SCHEMA}.{name} BY NAME {read_table(con, 'fbt_state_file', name)}")
         finally:
-            con.execute("DETACH fbt_state_file")
+            if path.is_file():
+                con.execute("DETACH fbt_state_file")
+
+
+def refresh_history(con: duckdb.DuckDBPyConnection, rows: str) -> None:
+    """The database's copy of the export history made the same as rows (the state file's): only
+    the builds whose rows differ in number (a build adds rows stamped with its id; one that writes
+    every row stamps them anew; --full-refresh forgets the others) are copied again."""
+    table = f"{SCHEMA}.exported_samples"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fbt_stale_builds AS SELECT build_id FROM "
+                f"(SELECT build_id, count(*) AS n FROM {table} GROUP BY ALL) AS in_copy FULL JOIN "
+                f"(SELECT build_id, count(*) AS n FROM ({rows}) GROUP BY ALL) AS in_file USING (build_id) "
+                f"WHERE in_copy.n IS DISTINCT FROM in_file.n")
+    con.execute(f"DELETE FROM {table} WHERE build_id IN (SELECT build_id FROM fbt_stale_builds)")
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({rows}) "
+                f"WHERE build_id IN (SELECT build_id FROM fbt_stale_builds)")
+    con.execute("DROP TABLE fbt_stale_builds")
 
 
 def merge_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pyarrow.Table) -> None:
@@ -180,15 +205,18 @@ def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | Non
     return con.execute(f"SELECT records, build_id FROM {SCHEMA}.log_reads WHERE log = ?", [log]).fetchone()
 
 
-def stage_state(project: Project, database: Path, written: Iterable[tuple[str, str, str]], build_id: str,
+def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection,
+                written: Iterable[tuple[str, str, str]], build_id: str,
                 forget_history: bool, reads: dict[str, int],
-                other: dict[str, pyarrow.Table] | None = None) -> Path:
+                other: dict[str, pyarrow.Table] | None = None, new_only: bool = False) -> Path:
     """The state with every row this build wrote remembered, per format: written holds (format,
-    model, unique_key column), read from the build's sealed database (every row of the model: a
-    --new-only file left out only rows its format had written before), and reads the records read
-    from each log. A copy, for the build's commit to move into place; with forget_history
-    (--full-refresh) the earlier history is dropped. other: another copy's tables (a Spark
-    catalog's), merged in first."""
+    model, unique_key column), read from the build's sealed database, or from its connection when
+    it is changed in place (every row of the model: a --new-only file left out only rows its format
+    had written before), and reads the records read from each log. A copy, for the build's commit
+    to move into place; with forget_history (--full-refresh) the earlier history is dropped. other:
+    another copy's tables (a Spark catalog's), merged in first. With new_only, the rows the files
+    left out keep the build that wrote them: only the rows new to the history are added (a daily
+    build adds its few, where a build writing every row stamps them all anew)."""
     wanted = sorted(set(written))
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
@@ -196,19 +224,37 @@ def stage_state(project: Project, database: Path, written: Iterable[tuple[str, s
             merge_rows(con, name, rows)
         con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, timezone('UTC', now()))",
                         [(log, records, build_id) for log, records in reads.items()])
-        con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
+        if isinstance(database, Path):
+            con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
+            ids = select_ids(wanted, "fbt_build.main.")
+        else:  # (its rows are this transaction's: only its connection sees them; the build's copy of
+            # the state is this one's, so with new_only only the rows new to it are fetched)
+            unwritten = new_only and not forget_history and not other
+            con.register("fbt_build_ids", database.sql(select_ids(wanted, unwritten=unwritten)).to_arrow_table())
+            ids = "SELECT * FROM fbt_build_ids"
+        stamp = f"{sql_literal(build_id)}, timezone('UTC', now())"
         try:
-            ids = " UNION ALL ".join(
-                f"SELECT {sql_literal(fmt)} AS format, {quote_identifier(key)}::VARCHAR AS sample_id "
-                f"FROM fbt_build.main.{quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
-                for fmt, model, key in wanted)
-            ids = ids or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"
+            if new_only and not forget_history:
+                con.execute(f"INSERT INTO exported_samples SELECT new.*, {stamp} FROM ({ids}) AS new "
+                            f"ANTI JOIN exported_samples USING (format, sample_id)")
+                return
             earlier = "exported_samples WHERE false" if forget_history else \
                 "exported_samples ANTI JOIN new USING (format, sample_id)"
             con.execute(f"CREATE OR REPLACE TABLE exported_samples AS WITH new AS ({ids}) "
-                        f"SELECT exported_samples.* FROM {earlier} UNION ALL "
-                        f"SELECT format, sample_id, {sql_literal(build_id)}, timezone('UTC', now()) FROM new")
+                        f"SELECT exported_samples.* FROM {earlier} UNION ALL SELECT format, sample_id, {stamp} FROM new")
         finally:
-            con.execute("DETACH fbt_build")
+            if isinstance(database, Path):
+                con.execute("DETACH fbt_build")
 
     return prepare_state(project, change)
+
+
+def select_ids(written: list[tuple[str, str, str]], prefix: str = "", unwritten: bool = False) -> str:
+    """The query of (format, sample_id) for every row written (each model's table named with
+    prefix); unwritten: only those not in the history the build read (schema state)."""
+    return " UNION ALL ".join(
+        f"SELECT {sql_literal(fmt)} AS format, {quote_identifier(key)}::VARCHAR AS sample_id "
+        f"FROM {prefix}{quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
+        + (f" AND {quote_identifier(key)}::VARCHAR NOT IN (SELECT sample_id FROM {SCHEMA}.exported_samples "
+           f"WHERE format = {sql_literal(fmt)})" if unwritten else "")
+        for fmt, model, key in written) or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"

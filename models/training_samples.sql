@@ -1,6 +1,8 @@
 {#- Stored (a table): the files, the export history, the summary and the data tests all read these
-    rows, and masking is the costly part of making them. -#}
-{{ config(materialized='table', role='samples') }}
+    rows, and masking is the costly part of making them. incremental: each row is made from one
+    record of the log, so a build that reads only the log's new records adds their rows to the last
+    build's (engine/increment.py says when it may; otherwise every row is made anew). -#}
+{{ config(materialized='table', role='samples', incremental=true) }}
 {{ config(
     tests={
         'feedback_id': ['not_null', 'unique'],
