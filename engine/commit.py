@@ -16,6 +16,8 @@ import json
 import os
 import shutil
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CommitError, LockError
@@ -69,15 +71,31 @@ def journal_path(database: Path) -> Path:
     return database.with_name(f".{database.name}.commit")
 
 
-def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = None) -> None:
+@dataclass(frozen=True)
+class InPlace:
+    """A database changed in place by the build (engine/increment.py): its transaction, which holds
+    the build's id in table fbt.build, is committed by commit()."""
+
+    database: Path
+    build: str
+    commit: Callable[[], None]
+
+
+def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = None,
+           in_place: InPlace | None = None) -> None:
     """Write the journal (the commit point), then remove what it lists as in the way, and make
-    every move it lists."""
+    every move it lists. With a database changed in place, the journal names it and the build,
+    and the commit point is its transaction's commit, right after the journal is written: a
+    journal whose build the database does not hold is of a build that never committed, and
+    roll_forward drops it with the files it lists."""
     partial = journal.with_name(journal.name + ".tmp")
+    document: dict[str, object] = {"moves": [[str(src), str(dst)] for src, dst in moves],
+                                   "removals": [[kind, str(path)] for kind, path in removals or []]}
+    if in_place:
+        document["in_place"] = {"database": str(in_place.database), "build": in_place.build}
     try:
         with partial.open("w", encoding="utf-8") as f:
-            json.dump({"moves": [[str(src), str(dst)] for src, dst in moves],
-                       "removals": [[kind, str(path)] for kind, path in removals or []]},
-                      f, ensure_ascii=False)
+            json.dump(document, f, ensure_ascii=False)
             f.flush()
             os.fsync(f.fileno())
     except BaseException:  # e.g. the disk is full: the build has not committed
@@ -87,12 +105,20 @@ def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = No
         os.replace(partial, journal)
         sync_folder(journal.parent)
         pause_point("journal-written")
-        roll_forward(journal)
+        if in_place:
+            try:
+                in_place.commit()
+            except BaseException:
+                drop_uncommitted(journal, moves)
+                raise
+            pause_point("database-committed")
+        roll_forward(journal, committed=True)
 
 
-def roll_forward(journal: Path) -> bool:
+def roll_forward(journal: Path, committed: bool = False) -> bool:
     """Remove what a journal lists as in the way, make the moves it lists (those already made are
-    skipped), then drop it.
+    skipped), then drop it; a journal of a database changed in place whose transaction never
+    committed (unless the caller knows it did: committed) is dropped with its files instead.
     Returns whether there was a journal. Call it only while holding the build lock."""
     journal.with_name(journal.name + ".tmp").unlink(missing_ok=True)  # the commit never happened
     if not journal.exists():
@@ -101,6 +127,10 @@ def roll_forward(journal: Path) -> bool:
         document = json.loads(journal.read_text(encoding="utf-8"))
         moves = [(Path(s), Path(d)) for s, d in document["moves"]]
         removals = [(str(kind), Path(path)) for kind, path in document.get("removals", [])]
+        in_place = document.get("in_place")
+        if in_place and not committed and not holds_build(Path(in_place["database"]), str(in_place["build"])):
+            drop_uncommitted(journal, moves)
+            return True
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise CommitError(f"{journal}: the commit journal of a stopped build is damaged ({e}); delete "
                           f"it and build again: the build makes every file anew") from e
@@ -123,6 +153,31 @@ def roll_forward(journal: Path) -> bool:
         sync_folder(folder)
     journal.unlink()
     return True
+
+
+def holds_build(database: Path, build: str) -> bool:
+    """Did the transaction of a build that changed database in place commit (fbt.build holds its id)?"""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'fbt' "
+                               "AND table_name = 'build'").fetchone()[0]:
+                return False  # (the last build's database was made anew: no build committed in it)
+            return con.execute("SELECT count(*) FROM fbt.build WHERE build_id = ?", [build]).fetchone()[0] > 0
+    except duckdb.Error as e:
+        raise CommitError(f"{database}: cannot tell whether a stopped build committed its changes to it "
+                          f"({str(e).splitlines()[0]}); close what holds it open and run again") from e
+
+
+def drop_uncommitted(journal: Path, moves: list[Move]) -> None:
+    """A journal of a build that never committed, and the files it staged: nothing of it is kept."""
+    for src, _ in moves:
+        if src.is_dir():
+            shutil.rmtree(src, ignore_errors=True)
+        else:
+            src.unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
 
 
 def settle(database: Path, shown: str) -> None:

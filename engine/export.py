@@ -21,7 +21,7 @@ import pyarrow.compute
 from exporters.base import Layout, Sink
 
 from .errors import ExportError
-from .plan import Export
+from .plan import HISTORY, Export
 from .render import quote_identifier
 from .runner import columns_of, duckdb_errors
 from .shards import ShardedSink, finish_file, text_buffers
@@ -108,46 +108,63 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-    held, left_out = held_rows(con, model.name, items) if all(item.new_only for item in items) else (None, None)
-    source = held or model.name
+    held = held_rows(con, model.name, items) if all(item.new_only for item in items) else None
+    source = held.table if held else model.name
+    conditions = held.conditions if held else [item.rows_sql() for item in items]
     try:
-        present = [present_fields(con, item, source) for item in items]
+        present = [present_fields(con, item, source, condition) for item, condition in zip(items, conditions)]
         # log order; rows of one position (several log files; pairs of one reply) by file name, then key
         ties = [c for c in ("source_file", model.config.get("unique_key")) if c and c in available]
         order = ", ".join(quote_identifier(c) for c in ["position", *ties]) if "position" in available else ""
-        queries = range_queries(con, source, file_columns(items, present, flags=left_out is None), order)
-        return write_pass(con, items, present, queries, staging, show, progress, left_out)
+        queries = range_queries(con, source, file_columns(items, present, conditions, flags=held is None), order)
+        return write_pass(con, items, present, queries, staging, show, progress, held.left_out if held else None)
     finally:
         if held:
-            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(held)}")
+            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(held.table)}")
 
 
-def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> tuple[str | None, list[int]]:
-    """For a pass of --new-only files only: when few of the model's rows are in any of them (the
-    rest written before, as in a daily build), those rows as a temporary table for the pass to read
-    (its name), and how many rows each file left out, counted in one scan; else (None, None): the
-    pass reads the model itself and counts as it goes."""
-    held = " OR ".join(f"({item.rows_sql()})" for item in items)
-    counts = ", ".join(f"count(*) FILTER (WHERE {item.left_out_sql()})" for item in items)
+@dataclass
+class Held:
+    """The rows of a model that a pass of --new-only files holds, apart (held_rows)."""
+
+    table: str             # a temporary table of them
+    conditions: list[str]  # each file's rows: a column of the table
+    left_out: list[int]    # how many rows each file left out as written before
+
+
+def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> Held | None:
+    """For a pass of --new-only files: when the history holds most of the model's rows in each
+    format (a daily build), the rows any file holds as a temporary table, each row's history looked
+    up once, where the pass would look it up for each file and range; else None."""
+    name = quote_identifier(model)
+    splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)" for item in items)
+    formats = sorted({item.exporter.name for item in items})
     with duckdb_errors(model, ExportError):
-        total, in_files, *left_out = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {held}), {counts} FROM {quote_identifier(model)}").fetchone()
-        if in_files > total * HELD_SHARE:
-            return None, None
+        total, *in_split = con.execute(f"SELECT count(*), {splits} FROM {name}").fetchone()
+        written = con.execute(f"SELECT if(count(*) = {len(formats)}, min(n), 0) FROM (SELECT count(*) AS n "
+                              f"FROM {HISTORY} WHERE list_contains({sql_literal(formats)}, format) "
+                              f"GROUP BY format)").fetchone()[0]
+        if written < total * (1 - HELD_SHARE):
+            return None
         table = f"fbt_held_{model}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
-                    f"SELECT * FROM {quote_identifier(model)} WHERE {held}")
-    return table, left_out
+        flags = [f"fbt_in_{i}" for i in range(len(items))]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS SELECT * FROM (SELECT *, "
+                    + ", ".join(f"{item.rows_sql()} AS {flag}" for item, flag in zip(items, flags))
+                    + f" FROM {name}) WHERE " + " OR ".join(flags))
+        held = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
+                           f"FROM {quote_identifier(table)}").fetchone()
+    return Held(table, flags, [n - h for n, h in zip(in_split, held, strict=True)])
 
 
-def file_columns(items: list[Export], present: list[tuple[str, ...]], flags: bool = True) -> str:
+def file_columns(items: list[Export], present: list[tuple[str, ...]], conditions: list[str],
+                 flags: bool = True) -> str:
     """The SELECT list of a pass: each file's rows laid out by DuckDB (in parallel), NULL where the
-    file does not hold the row (another split; written before), then (flags) for each --new-only
-    file whether the row was left out as written before."""
+    file does not hold the row (its condition: another split; written before), then (flags) for
+    each --new-only file whether the row was left out as written before."""
     columns = []
-    for item, fields in zip(items, present, strict=True):
+    for item, fields, condition in zip(items, present, conditions, strict=True):
         row = render_sql(item.exporter.layout(fields), fields)
-        columns.append(f"CASE WHEN {item.rows_sql()} THEN {row} END" if item.rows_sql() else row)
+        columns.append(f"CASE WHEN {condition} THEN {row} END" if condition else row)
     columns += [item.left_out_sql() for item in items if item.new_only and flags]
     return ", ".join(columns)
 
@@ -193,14 +210,14 @@ def render_sql(layout: Layout, fields: tuple[str, ...]) -> str:
     return "concat(" + ", ".join(parts) + ")"
 
 
-def present_fields(con: duckdb.DuckDBPyConnection, item: Export, source: str) -> tuple[str, ...]:
-    """The exporter's fields less the optional ones that are NULL in every row of the file (read
-    from source: its model, or the rows of the pass: held_rows)."""
+def present_fields(con: duckdb.DuckDBPyConnection, item: Export, source: str, condition: str) -> tuple[str, ...]:
+    """The exporter's fields less the optional ones that are NULL in every row of the file (the
+    rows of source, its model or the rows of the pass: held_rows, for which condition holds)."""
     optional = item.exporter.optional
     if not optional:
         return item.exporter.fields
     counts = ", ".join(f"count({quote_identifier(f)})" for f in optional)
-    rows = f" WHERE {item.rows_sql()}" if item.rows_sql() else ""  # the rows this file holds
+    rows = f" WHERE {condition}" if condition else ""  # the rows this file holds
     with duckdb_errors(item.model.name, ExportError):
         found = con.execute(f"SELECT {counts} FROM {quote_identifier(source)}{rows}").fetchall()[0]
     absent = {f for f, n in zip(optional, found, strict=True) if n == 0}

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager, suppress
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import materialization
 from .accounting import Accounting, count_records
 from .clock import utc_stamp
-from .commit import Move, commit, journal_path, pause_point, prepare_moves, roll_forward
+from .commit import InPlace, Move, commit, journal_path, pause_point, prepare_moves, roll_forward
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
@@ -449,21 +450,30 @@ def check_targets(b: Build) -> None:
 
 
 def commit_build(b: Build) -> None:
-    """The journal of every move written (the commit point), then the moves, the database last: a
-    new one moved into place, or the transaction of one changed in place committed (killed before
-    that, the database stays the last build's, and the next build reads the new records again)."""
-    commit(journal_path(b.database), b.moves, b.removals)
-    if b.in_place:
-        con, b.con = b.con, None
-        try:
-            with duckdb_errors(b.project.show(b.database), DatabaseError):
-                con.execute("COMMIT")
-                con.execute("CHECKPOINT")
-        except DatabaseError as e:
-            b.result.warnings.append(f"{e}; the files are this build's, the database is still the last "
-                                     f"build's: the next build adds the new records again")
-        finally:
-            con.close()
+    """The journal of every move written (the commit point), then the moves, the database last; a
+    database changed in place commits its transaction right after the journal is written (the
+    commit point then: engine/commit.py), and is checkpointed after the moves."""
+    if not b.in_place:
+        commit(journal_path(b.database), b.moves, b.removals)
+        return
+    run = uuid.uuid4().hex
+    b.con.execute("CREATE SCHEMA IF NOT EXISTS fbt")
+    b.con.execute("CREATE OR REPLACE TABLE fbt.build AS SELECT ? AS build_id", [run])
+
+    def commit_database() -> None:
+        with duckdb_errors(b.project.show(b.database), DatabaseError):  # (the disk is full): nothing changed
+            b.con.execute("COMMIT")
+
+    commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database))
+    con, b.con = b.con, None
+    try:
+        with duckdb_errors(b.project.show(b.database), DatabaseError):
+            con.execute("CHECKPOINT")
+    except DatabaseError as e:  # committed: DuckDB checkpoints it when it next opens the database
+        b.result.warnings.append(f"{e}; the build is committed, DuckDB finishes writing it the next time "
+                                 f"the database is opened")
+    finally:
+        con.close()
 
 
 def publish_tables(b: Build) -> None:

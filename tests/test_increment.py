@@ -1,0 +1,124 @@
+"""A daily build changes the last database in place (engine/increment.py): it ends exactly as a build
+that parsed and made everything anew (the twins of tests/test_tail.py), whatever changed between
+the days (a review, a var), and a failure or kill leaves the last build whole."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import copy_project
+from faults import big_log, fbt, kill, leftovers, spawn, state, wait_stopped
+from test_tail import build, log_of, rebuild, same, twins
+
+import engine.export
+
+
+def test_the_samples_take_only_the_new_records_rows(tmp_path):
+    old = log_of(40)
+    pair = twins(tmp_path, old, "--new-only")
+    said = rebuild(pair, old + log_of(10, start=41), "--new-only")
+    assert "database: changed in place, the new records' rows added to training_samples" in said
+    said = rebuild(pair, old + log_of(15, start=41), "--new-only")  # and the next day
+    assert "database: changed in place, the new records' rows added to training_samples" in said
+
+
+def test_a_review_between_days_makes_the_samples_anew(tmp_path):
+    old = log_of(30)
+    pair = twins(tmp_path, old)
+    dropped = pair[0].query("select feedback_id from training_samples order by position limit 1")[0][0]
+    for p in pair:
+        decisions = tmp_path / f"{p.root.name}.csv"
+        decisions.write_text(f"feedback_id,decision\n{dropped},drop\n", encoding="utf-8")
+        p.invoke("review", "import", str(decisions))
+    said = rebuild(pair, old + log_of(5, start=31))
+    assert "database: changed in place\n" in said  # (no rows added: made anew)
+    assert pair[0].query(f"select count(*) from training_samples where feedback_id = '{dropped}'") == [(0,)]
+
+
+def test_a_var_that_ranks_the_samples_makes_them_anew(tmp_path):
+    old = log_of(30)
+    pair = twins(tmp_path, old, "--var", "dedup=true")
+    said = rebuild(pair, old + log_of(6, start=31) + [dict(old[4], id="again")], "--var", "dedup=true")
+    assert "database: changed in place\n" in said  # dedup ranks the ratings of a prompt and reply
+
+
+def test_the_new_only_files_are_the_same_read_apart_or_not(tmp_path, monkeypatch):
+    """held_rows (few rows held: read apart) and the pass over every row write the same bytes."""
+    old = log_of(60)
+    pair = twins(tmp_path, old, "--new-only")
+    for p in pair:
+        p.write_log(old + log_of(8, start=61))
+    apart = build(pair[0], "--feedback-file", str(pair[0].log), "--new-only")
+    monkeypatch.setattr(engine.export, "HELD_SHARE", -1.0)  # never read apart
+    whole = build(pair[1], "--feedback-file", str(pair[1].log), "--new-only")
+    said = [[same(p, line) for line in text.splitlines() if line.startswith("wrote")]
+            for p, text in zip(pair, (apart, whole))]
+    assert said[0] == said[1] and "already_exported" in apart
+    files = [sorted((same(p, path.name), same(p, path.read_bytes())) for path in p.out.iterdir()) for p in pair]
+    assert files[0] == files[1] and len(files[0]) >= 14  # two days' files
+
+
+def test_a_database_open_in_another_process_is_made_anew(tmp_path):
+    old = log_of(20)
+    pair = twins(tmp_path, old)
+    notebook = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; held = duckdb.connect(sys.argv[1], "
+                                 "read_only=True); print('open', flush=True); sys.stdin.read()", str(pair[0].db)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # an analyst's notebook
+    try:
+        assert notebook.stdout.readline() == "open\n"
+        said = rebuild(pair, old + log_of(4, start=21))
+    finally:
+        notebook.communicate("")
+    assert "database: made anew (another process has it open)" in said
+
+
+def test_a_huge_new_record_starts_the_build_again_on_a_new_database(tmp_path):
+    old = log_of(10)
+    pair = twins(tmp_path, old)
+    huge = dict(log_of(1, start=11)[0], model_response="长" * 21_000_000)  # 63 MB: over read_json's room
+    said = rebuild(pair, old + [huge])
+    assert "log: parsed all of it (its new records could not be read apart)" in said
+    assert "database: changed in place" not in said  # (started again on a new one)
+
+
+# Where an in-place build can be stopped, and what a kill there leaves (once settled): its
+# transaction commits right after the journal is written (engine/commit.py).
+POINTS = {"models-built": "old", "staged": "old", "journal-written": "old", "database-committed": "new",
+          "move-1": "new", "move-5": "new"}
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory):
+    """Yesterday's log and today's (the same records and more), and what an undisturbed build of
+    today leaves after yesterday's."""
+    yesterday = big_log(3_000, "day")
+    today = yesterday + big_log(3_100, "day")[3_000:]
+    p = copy_project(tmp_path_factory.mktemp("undisturbed") / "proj")
+    p.write_log(yesterday)
+    assert fbt(p, "build", "-q").returncode == 0
+    old = state(p)
+    p.write_log(today)
+    built = fbt(p, "build")
+    assert "database: changed in place" in built.stdout, built.stdout
+    return {"yesterday": yesterday, "today": today, "old": old, "new": state(p)}
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_a_build_in_place_killed_anywhere_leaves_old_or_new(tmp_path, days, point):
+    p = copy_project(tmp_path / "proj")
+    p.write_log(days["yesterday"])
+    assert fbt(p, "build", "-q").returncode == 0
+    p.write_log(days["today"])
+    stopped = spawn(p, "build", "-q", pause_at=point)
+    try:
+        wait_stopped(stopped)
+    finally:
+        kill(stopped)
+    assert fbt(p, "query", "select 1").returncode == 0  # settles a stopped commit
+    assert state(p) == days[POINTS[point]]
+    rebuilt = fbt(p, "build")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert state(p) == days["new"]
+    assert leftovers(p) == []
