@@ -112,7 +112,7 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     source = held.table if held else model.name
     conditions = held.conditions if held else [item.rows_sql() for item in items]
     try:
-        present = [present_fields(con, item, source, condition) for item, condition in zip(items, conditions)]
+        present = [present_fields(con, item, source, condition) for item, condition in zip(items, conditions, strict=True)]
         # log order; rows of one position (several log files; pairs of one reply) by file name, then key
         ties = [c for c in ("source_file", model.config.get("unique_key")) if c and c in available]
         order = ", ".join(quote_identifier(c) for c in ["position", *ties]) if "position" in available else ""
@@ -149,7 +149,7 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
         table = f"fbt_held_{model}"
         flags = [f"fbt_in_{i}" for i in range(len(items))]
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS SELECT * FROM (SELECT *, "
-                    + ", ".join(f"{item.rows_sql()} AS {flag}" for item, flag in zip(items, flags))
+                    + ", ".join(f"{item.rows_sql()} AS {flag}" for item, flag in zip(items, flags, strict=True))
                     + f" FROM {name}) WHERE " + " OR ".join(flags))
         held = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
                            f"FROM {quote_identifier(table)}").fetchone()

@@ -60,13 +60,16 @@ def open_in_place(path: Path, configure: Callable[[duckdb.DuckDBPyConnection], o
     return con, ""
 
 
-def drop_strays(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered]) -> None:
+def drop_strays(con: duckdb.DuckDBPyConnection, kinds: dict[str, str]) -> None:
     """Every table and view of the main schema that is no model (one removed or renamed since the
-    last build, or one an analyst made): a full build's database has none."""
+    last build, or one an analyst made), or not of the kind its model is now (kinds: model ->
+    'table' or 'view'; a view becomes a table when a file reads it): a full build's database has
+    none."""
     for name, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
                                   "WHERE table_schema = 'main'").fetchall():
-        if name not in models:
-            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {quote_identifier(name)}")
+        was = "view" if kind == "VIEW" else "table"
+        if kinds.get(name) != was:
+            con.execute(f"DROP {was.upper()} {quote_identifier(name)}")
 
 
 def last_keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

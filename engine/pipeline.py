@@ -26,9 +26,22 @@ from .commit import InPlace, Move, commit, journal_path, pause_point, prepare_mo
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
 from .datatest import TestResult, collect_tests, require_passing, run_tests
-from .errors import DatabaseError, EngineError, LogChangedError, LogShrankError, RecordShapeError, RecordTooLargeError
-from .export import (STAGING_PREFIX, ExportResult, clear_stale_staging, discard_staging, exports_in_background,
-                     stage_exports)
+from .errors import (
+    DatabaseError,
+    EngineError,
+    LogChangedError,
+    LogShrankError,
+    RecordShapeError,
+    RecordTooLargeError,
+)
+from .export import (
+    STAGING_PREFIX,
+    ExportResult,
+    clear_stale_staging,
+    discard_staging,
+    exports_in_background,
+    stage_exports,
+)
 from .figures import Figures, collect_figures
 from .graph import upstream
 from .increment import appendable, drop_strays, last_keys, new_rows, open_in_place, record_keys, rows_keys
@@ -39,9 +52,18 @@ from .project import Project
 from .render import LogTail, Rendered, Renderer, compile_models
 from .report_page import interrupted, stage_failure_page, stage_page
 from .roles import declared
-from .runner import configure, duckdb_errors, connect_new, make_room, remove_build_files, run_model, seal, spill_directory
+from .runner import (
+    configure,
+    connect_new,
+    duckdb_errors,
+    make_room,
+    remove_build_files,
+    run_model,
+    seal,
+    spill_directory,
+)
 from .shards import Removal, check_folder, in_the_way, place_files
-from .state import last_read, load_state, read_state, stage_state, state_path
+from .state import last_read, load_state, read_state, record_history, stage_state, state_path
 from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
 from .vars import sql_literal
 
@@ -120,6 +142,7 @@ class Build:
     keys: dict[str, str] = field(default_factory=dict)  # each incremental model's rows key
     appended: list[str] = field(default_factory=list)   # the models that take the new records' rows
     state_staged: bool = False        # fbt's state is rewritten at the commit (stage_history)
+    history_id: str = ""              # the build's stamp in the export history (record_exports)
     may_change_in_place: bool = True  # False once a build in place had to start again (NotInPlace)
 
     @property
@@ -242,9 +265,8 @@ def decide_tables(b: Build) -> None:
 
 
 def open_database(b: Build) -> None:
-    """The last build's database, to be changed in place in one transaction, when only the log's
-    new records are read (engine/increment.py); else a new database beside it. fbt's state copied
-    in; which incremental models take the new records' rows."""
+    """The last build's database changed in place, in one transaction, when only the log's new
+    records are read (engine/increment.py); else a new one beside it. fbt's state copied in."""
     settings = b.project.settings.get("duckdb", {})
     if b.tail and b.may_change_in_place:
         b.con, why = open_in_place(b.database, lambda con: configure(con, settings, b.database))
@@ -258,7 +280,7 @@ def open_database(b: Build) -> None:
         marks = {key.split(":")[0]: repr(b.fingerprints.get(path)) for key, path in b.sources.items()}
         b.keys = rows_keys(b.con, b.models, log_model, b.rows_key, marks)
     if b.in_place:
-        drop_strays(b.con, b.models)
+        drop_strays(b.con, b.kinds)
         b.appended = appendable(b.con, b.models, b.kinds, declared(b.models, "log"), b.keys, last_keys(b.con))
         b.result.parse["appended"] = b.appended
 
@@ -397,19 +419,32 @@ def seal_database(b: Build) -> None:
         seal(b.con)
 
 
-def stage_history(b: Build) -> None:
-    """What each format wrote, remembered in a copy of fbt's state (--new-only reads it next time)."""
-    full_refresh = bool(b.project.vars.get("full_refresh"))
-    if b.command != "build" or not (b.plan.files or full_refresh):
+def record_exports(b: Build) -> None:
+    """What each format wrote, added to the database's copy of the export history (--new-only
+    reads it next time)."""
+    if not writes_history(b):
         return
     written = [(e.format, e.model, b.models[e.model].config["unique_key"]) for e in b.result.exports
                if e.model in b.models and b.models[e.model].config.get("unique_key")]
+    b.history_id = b.result.build_id or utc_stamp()
+    record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")))
+
+
+def stage_history(b: Build) -> None:
+    """The export history as the build leaves it, and what it read of the log, in a copy of fbt's
+    state for the commit to move into place."""
+    if not writes_history(b):
+        return
     read = b.result.accounting.read if b.result.accounting else None
-    staged = stage_state(b.project, b.con if b.in_place else b.building, written, b.result.build_id or utc_stamp(),
-                         full_refresh, {log_name(b): read} if read is not None else {},
-                         b.spark.state if b.spark else None, bool(b.project.vars.get("new_only")))
+    staged = stage_state(b.project, b.con if b.in_place else b.building, b.history_id,
+                         bool(b.project.vars.get("full_refresh")), {log_name(b): read} if read is not None else {},
+                         b.spark.state if b.spark else None)
     b.moves.append((staged, state_path(b.project)))
     b.state_staged = True
+
+
+def writes_history(b: Build) -> bool:
+    return b.command == "build" and bool(b.plan.files or b.project.vars.get("full_refresh"))
 
 
 def stage_run_results(b: Build) -> None:
@@ -450,9 +485,8 @@ def check_targets(b: Build) -> None:
 
 
 def commit_build(b: Build) -> None:
-    """The journal of every move written (the commit point), then the moves, the database last; a
-    database changed in place commits its transaction right after the journal is written (the
-    commit point then: engine/commit.py), and is checkpointed after the moves."""
+    """The journal of every move written (the commit point), then the moves, the database last (in
+    place, its transaction commits right after the journal: then the commit point, engine/commit.py)."""
     if not b.in_place:
         commit(journal_path(b.database), b.moves, b.removals)
         return
@@ -492,8 +526,8 @@ def publish_tables(b: Build) -> None:
 
 STEPS = (compile_project, take_lock, plan_files, check_logs, decide_tables, plan_parse, open_database, open_target,
          build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
-         finish_exports, check_logs_unchanged, check_log_grew, note_parse, seal_database, stage_history,
-         stage_run_results, stage_report, check_targets, commit_build, publish_tables)
+         finish_exports, check_logs_unchanged, check_log_grew, note_parse, record_exports, seal_database,
+         stage_history, stage_run_results, stage_report, check_targets, commit_build, publish_tables)
 
 
 # ---- what the steps share --------------------------------------------------------------------------

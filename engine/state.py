@@ -205,43 +205,52 @@ def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | Non
     return con.execute(f"SELECT records, build_id FROM {SCHEMA}.log_reads WHERE log = ?", [log]).fetchone()
 
 
-def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection,
-                written: Iterable[tuple[str, str, str]], build_id: str,
+def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str]], build_id: str,
+                   new_only: bool) -> None:
+    """This build's rows of the export history, in the build database's copy of the state (which
+    then holds the history as the build leaves it): written holds (format, model, unique_key
+    column), every row of each model counting as written (a --new-only file left out only rows its
+    format had written before). With new_only, only the rows new to the history are added, the
+    rows the files left out keeping the build that wrote them (a daily build adds its few); else
+    every row is stamped with this build."""
+    ids = select_ids(sorted(set(written)))
+    table = f"{SCHEMA}.exported_samples"
+    with duckdb_errors("the export history", DatabaseError):
+        if not new_only:
+            con.execute(f"DELETE FROM {table} AS t USING ({ids}) AS w "
+                        f"WHERE t.format = w.format AND t.sample_id = w.sample_id")
+        con.execute(f"INSERT INTO {table} SELECT w.*, ?, timezone('UTC', now()) FROM ({ids}) AS w "
+                    f"ANTI JOIN {table} USING (format, sample_id)", [build_id])
+
+
+def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, build_id: str,
                 forget_history: bool, reads: dict[str, int],
-                other: dict[str, pyarrow.Table] | None = None, new_only: bool = False) -> Path:
-    """The state with every row this build wrote remembered, per format: written holds (format,
-    model, unique_key column), read from the build's sealed database, or from its connection when
-    it is changed in place (every row of the model: a --new-only file left out only rows its format
-    had written before), and reads the records read from each log. A copy, for the build's commit
-    to move into place; with forget_history (--full-refresh) the earlier history is dropped. other:
-    another copy's tables (a Spark catalog's), merged in first. With new_only, the rows the files
-    left out keep the build that wrote them: only the rows new to the history are added (a daily
-    build adds its few, where a build writing every row stamps them all anew)."""
-    wanted = sorted(set(written))
+                other: dict[str, pyarrow.Table] | None = None) -> Path:
+    """The state with this build's rows of the export history (record_history) taken from the
+    build's sealed database, or from its connection when it is changed in place (its rows are that
+    transaction's), and the records read from each log. A copy, for the build's commit to move
+    into place; with forget_history (--full-refresh) the earlier history is dropped. other: another
+    copy's tables (a Spark catalog's), merged in first."""
+    rows = f"SELECT * FROM {{}}{SCHEMA}.exported_samples WHERE build_id = {sql_literal(build_id)}"
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
-        for name, rows in (other or {}).items():
-            merge_rows(con, name, rows)
+        for name, other_rows in (other or {}).items():
+            merge_rows(con, name, other_rows)
         con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, timezone('UTC', now()))",
                         [(log, records, build_id) for log, records in reads.items()])
         if isinstance(database, Path):
             con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
-            ids = select_ids(wanted, "fbt_build.main.")
-        else:  # (its rows are this transaction's: only its connection sees them; the build's copy of
-            # the state is this one's, so with new_only only the rows new to it are fetched)
-            unwritten = new_only and not forget_history and not other
-            con.register("fbt_build_ids", database.sql(select_ids(wanted, unwritten=unwritten)).to_arrow_table())
-            ids = "SELECT * FROM fbt_build_ids"
-        stamp = f"{sql_literal(build_id)}, timezone('UTC', now())"
+            built = rows.format("fbt_build.")
+        else:
+            con.register("fbt_build_history", database.sql(rows.format("")).to_arrow_table())
+            built = "SELECT * FROM fbt_build_history"
         try:
-            if new_only and not forget_history:
-                con.execute(f"INSERT INTO exported_samples SELECT new.*, {stamp} FROM ({ids}) AS new "
-                            f"ANTI JOIN exported_samples USING (format, sample_id)")
-                return
-            earlier = "exported_samples WHERE false" if forget_history else \
-                "exported_samples ANTI JOIN new USING (format, sample_id)"
-            con.execute(f"CREATE OR REPLACE TABLE exported_samples AS WITH new AS ({ids}) "
-                        f"SELECT exported_samples.* FROM {earlier} UNION ALL SELECT format, sample_id, {stamp} FROM new")
+            if forget_history:
+                con.execute("DELETE FROM exported_samples")
+            else:  # (a row this build stamped anew)
+                con.execute(f"DELETE FROM exported_samples AS t USING ({built}) AS b "
+                            f"WHERE t.format = b.format AND t.sample_id = b.sample_id")
+            con.execute(f"INSERT INTO exported_samples BY NAME {built}")
         finally:
             if isinstance(database, Path):
                 con.execute("DETACH fbt_build")
@@ -249,12 +258,9 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection,
     return prepare_state(project, change)
 
 
-def select_ids(written: list[tuple[str, str, str]], prefix: str = "", unwritten: bool = False) -> str:
-    """The query of (format, sample_id) for every row written (each model's table named with
-    prefix); unwritten: only those not in the history the build read (schema state)."""
+def select_ids(written: list[tuple[str, str, str]]) -> str:
+    """The query of (format, sample_id) for every row written, from each model's table."""
     return " UNION ALL ".join(
         f"SELECT {sql_literal(fmt)} AS format, {quote_identifier(key)}::VARCHAR AS sample_id "
-        f"FROM {prefix}{quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
-        + (f" AND {quote_identifier(key)}::VARCHAR NOT IN (SELECT sample_id FROM {SCHEMA}.exported_samples "
-           f"WHERE format = {sql_literal(fmt)})" if unwritten else "")
+        f"FROM {quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
         for fmt, model, key in written) or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"
