@@ -161,8 +161,11 @@ def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection],
         os.replace(updated, state_path(project))
 
 
-def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
-    """A copy of the state file with change applied, beside it, for the caller to move into place."""
+def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None],
+                  host: duckdb.DuckDBPyConnection | None = None) -> Path:
+    """A copy of the state file with change applied, beside it, for the caller to move into place;
+    opened in host's DuckDB (a connection of its own there: a build's database changed in place is
+    open meanwhile, and one DuckDB keeps both within one memory_limit), else in a DuckDB of its own."""
     import duckdb
 
     path = state_path(project)
@@ -175,14 +178,22 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
         if path.is_file():
             shutil.copyfile(path, updating)
         with duckdb_errors(project.show(path), DatabaseError):
-            # with the build's memory_limit: at 10M, the export history alone is 7M ids
-            con = configure(duckdb.connect(str(updating)), project.settings.get("duckdb", {}), updating)
+            if host is None:  # with the build's memory_limit: at 10M, the export history alone is 7M ids
+                con = configure(duckdb.connect(str(updating)), project.settings.get("duckdb", {}), updating)
+            else:
+                con = host.cursor()
+                home = con.execute("SELECT current_database()").fetchone()[0]
+                con.execute(f"ATTACH {sql_literal(str(updating))} AS fbt_state_new")
+                con.execute("USE fbt_state_new")
             try:
                 upgrade_tables(con)
                 create_tables(con)
                 change(con)  # no transaction needed: a failure leaves the copy, which is discarded
-                con.execute("CHECKPOINT")
+                con.execute("CHECKPOINT fbt_state_new" if host else "CHECKPOINT")
             finally:
+                if host is not None:
+                    con.execute(f"USE {quote_identifier(home)}")  # (host's DuckDB: its database back)
+                    con.execute("DETACH fbt_state_new")
                 con.close()
     except BaseException:
         updating.unlink(missing_ok=True)
@@ -241,8 +252,9 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
         if isinstance(database, Path):
             con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
             built = rows.format("fbt_build.")
-        else:
-            con.register("fbt_build_history", database.sql(rows.format("")).to_arrow_table())
+        else:  # (this connection shares the build's DuckDB, not its transaction: streamed)
+            con.register("fbt_build_stream", database.sql(rows.format("")).to_arrow_reader())
+            con.execute("CREATE TEMP TABLE fbt_build_history AS SELECT * FROM fbt_build_stream")
             built = "SELECT * FROM fbt_build_history"
         try:
             if forget_history:
@@ -255,7 +267,7 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
             if isinstance(database, Path):
                 con.execute("DETACH fbt_build")
 
-    return prepare_state(project, change)
+    return prepare_state(project, change, None if isinstance(database, Path) else database)
 
 
 def select_ids(written: list[tuple[str, str, str]]) -> str:
