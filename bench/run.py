@@ -182,6 +182,7 @@ def run_daily(records: int, runs: int) -> list[Case]:
             shutil.rmtree(project / "data")
             shutil.copytree(saved, project / "data")
             shutil.rmtree(OUT / "work", ignore_errors=True)
+            os.sync()  # (yesterday's files on disk, as a day after; not the copy's writes in today's build)
             seconds, peak = measure(case.argv)
             parse = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))["log_parse"]
             if (parse["parsed"] == "new records") != case.name.endswith("(new records)"):

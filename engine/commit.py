@@ -8,7 +8,10 @@ writes shards, its shards where this build writes one file or another count: eng
 listed in the journal too, and removed before the moves. A build killed before the journal exists
 changed nothing; one killed after it is rolled forward, under the build lock, by the next fbt
 command (build, run, test or query), so what anyone reads through fbt is the old build or the new
-one, never a mix."""
+one, never a mix. A build that changes its database in place (engine/increment.py) moves no
+database: its journal names the database and the build, and the transaction's commit, right
+after the journal is written, is the commit point; a journal whose build the database does not
+hold is dropped, with the files it lists."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
     and copies them into schema `state` of each build's database before the models run):
     - review_decisions: feedback_id, decision ('keep' or 'drop'), corrected_output, decided_at, source
       (written by `python cli.py review import FILE`)
-    - exported_samples: feedback_id, build_id, exported_at (every feedback_id a build wrote to its
-      files; --full-refresh forgets them)
+    - exported_samples: format, sample_id, build_id, exported_at (every row each format wrote to
+      its files, with the build that wrote it; --full-refresh forgets them). After a build, the
+      database's copy holds that build's rows too
     Query them after a build: python cli.py query "select * from state.review_decisions" -#}
 {% macro state(table) -%}
 {{ adapter.dispatch('state')(table) }}
