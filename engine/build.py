@@ -21,7 +21,8 @@ __all__ = ["Answer", "BuildResult", "ModelResult", "build", "compile_models", "r
 
 
 def run(project: Project, progress: Progress | None = None) -> BuildResult:
-    """Run the models into a new database and swap it in; no tests, no exports."""
+    """Run the models into the database (a new one swapped in, or the last changed in place); no
+    tests, no exports."""
     return execute(project, "run", test=False, formats=[], progress=progress)
 
 

@@ -162,6 +162,8 @@ def holds_build(database: Path, build: str) -> bool:
     """Did the transaction of a build that changed database in place commit (fbt.build holds its id)?"""
     import duckdb
 
+    if not database.is_file():
+        return False
     try:
         with duckdb.connect(str(database), read_only=True) as con:
             if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'fbt' "

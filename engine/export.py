@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -119,8 +119,11 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
         queries = range_queries(con, source, file_columns(items, present, conditions, flags=held is None), order)
         return write_pass(con, items, present, queries, staging, show, progress, held.left_out if held else None)
     finally:
-        if held:
-            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(held.table)}")
+        if held:  # (not over the error that ended a transaction)
+            import duckdb
+
+            with suppress(duckdb.Error):
+                con.execute(f"DROP TABLE IF EXISTS {quote_identifier(held.table)}")
 
 
 @dataclass

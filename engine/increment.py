@@ -26,14 +26,16 @@ another process holds the database open, the build makes a new one beside it ins
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import DatabaseError
 from .graph import upstream
-from .materialization import row_wise
+from .materialization import any_node, row_wise, tables_read
 from .render import quote_identifier
+from .runner import duckdb_errors
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from .render import Rendered
 
 TABLE = "fbt.increments"
-STATE_TABLE = re.compile(r'\bstate\."((?:[^"]|"")+)"')  # how macros/state.sql's state() reads a table
+SCHEMA = "state"  # fbt's state, as the build database holds it (engine/state.py)
 
 
 def open_in_place(path: Path, configure: Callable[[duckdb.DuckDBPyConnection], object]
@@ -90,54 +92,63 @@ def rows_keys(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], log_m
               file_marks: dict[str, str]) -> dict[str, str]:
     """The key of each incremental table model's rows (log_key: that of the log model's rows;
     file_marks: each source's file, as size and time), from the build's database once its state
-    is in."""
+    is in; '' (never the last build's) when a model it reads reads a file not declared as a source."""
     deps = {n: m.refs for n, m in models.items()}
-    log_side = upstream(deps, [log_model])  # (what made the log's rows: log_key)
+    log_inputs = upstream(deps, [log_model])  # (what made the log's rows: log_key)
     keys = {}
     for name, model in models.items():
         if not model.config.get("incremental") or name == log_model:
             continue
         h = hashlib.sha256(log_key.encode())
-        for read in [n for n in models if n in upstream(deps, [name]) and n not in log_side]:
+        for read in [n for n in models if n in upstream(deps, [name]) and n not in log_inputs]:
             h.update(b"\0" + read.encode() + b"\0" + models[read].sql.encode())
             for hook in models[read].post_hooks:
                 h.update(b"\0" + hook.encode())
             for source in models[read].sources:
                 h.update(b"\0" + file_marks.get(source, "").encode())
-            for table in sorted(set(STATE_TABLE.findall(models[read].sql))):
-                h.update(b"\0" + state_digest(con, table.replace('""', '"')).encode())
-        keys[name] = h.hexdigest()
+            tables, files = inputs_of(con, models[read].sql)
+            if files and not models[read].sources:
+                break
+            for table in sorted(tables):
+                h.update(b"\0" + state_digest(con, table).encode())
+        else:
+            keys[name] = h.hexdigest()
+            continue
+        keys[name] = ""
     return keys
+
+
+def inputs_of(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str], bool]:
+    """The state tables a SELECT reads (schema state), and whether it reads a file (a table
+    function), as DuckDB's parser reads it."""
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    tables = {name for schema, name in tables_read(tree, schemas=True) if schema == SCHEMA}
+    return tables, any_node(tree, lambda node: node.get("type") == "TABLE_FUNCTION")
 
 
 def state_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The contents of a state table, as one hash (its rows in order)."""
-    name = f"state.{quote_identifier(table)}"
-    return con.execute(f"SELECT md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')) "
-                       f"FROM {name} AS t").fetchone()[0]
+    name = f"{SCHEMA}.{quote_identifier(table)}"
+    with duckdb_errors(f"the state table {name}", DatabaseError):
+        return con.execute(f"SELECT md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')) "
+                           f"FROM {name} AS t").fetchone()[0]
 
 
 def appendable(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], kinds: dict[str, str],
                log_model: str, keys: dict[str, str], last: dict[str, str]) -> list[str]:
     """The incremental table models that may take the new records' rows (see above), in build order."""
     deps = {n: m.refs for n, m in models.items()}
-    log_side = {n for n in models if log_model in upstream(deps, [n])}
+    reading_log = {n for n in models if log_model in upstream(deps, [n])}
     taking = {log_model}
     for name in models:
-        if name not in keys or kinds[name] != "table" or keys[name] != last.get(name) \
+        if not keys.get(name) or kinds[name] != "table" or keys[name] != last.get(name) \
                 or "position" not in columns(con, name):
             continue
-        chain = [n for n in models if n in upstream(deps, [name]) and n in log_side and n != log_model]
-        if all((n == name or kinds[n] == "view" or n in taking) and reads_one(models[n], log_side)
-               and row_wise(con, models[n].sql) for n in chain):
+        chain = [n for n in models if n in upstream(deps, [name]) and n in reading_log and n != log_model]
+        if all((n == name or kinds[n] == "view" or n in taking)
+               and row_wise(con, models[n].sql, {r for r in models[n].refs if r in reading_log}) for n in chain):
             taking.add(name)
     return [n for n in models if n in taking and n != log_model]
-
-
-def reads_one(model: Rendered, log_side: set[str]) -> bool:
-    """Does the model read one model of the log's side, once?"""
-    read = [r for r in model.refs if r in log_side]
-    return len(read) == 1 and model.sql.count(quote_identifier(read[0])) == 1
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -20,7 +20,7 @@ def build_lock(database: Path, shown: str) -> Iterator[None]:
                         f"(when no fbt command is running) and run again")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        if not try_lock(fd):
+        if not try_lock(fd, patience=0.5):  # (a reader waiting for a build probes it for a moment)
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             raise LockError(f"{shown}: another build (pid {holder}) is running on this database; "
                             f"wait for it to finish, then run again")
@@ -31,7 +31,19 @@ def build_lock(database: Path, shown: str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def try_lock(fd: int) -> bool:
+def try_lock(fd: int, patience: float = 0.0) -> bool:
+    """Take the lock, trying again for patience seconds."""
+    import time
+
+    deadline = time.monotonic() + patience
+    while not take_lock(fd):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def take_lock(fd: int) -> bool:
     try:
         import fcntl
     except ImportError:  # Windows

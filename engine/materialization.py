@@ -63,17 +63,73 @@ def any_node(tree: Any, test) -> bool:
     return False
 
 
-def row_wise(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
-    """Is each row of the SELECT made from one row of what it reads, whatever the other rows are:
-    no window, GROUP BY, aggregate, DISTINCT, LIMIT or set operation but UNION ALL (DuckDB's
-    parser says; SQL it cannot parse is not). Then the rows of some input rows can be computed
-    from those rows alone (engine/increment.py)."""
+def row_wise(con: duckdb.DuckDBPyConnection, sql: str, reading: set[str]) -> bool:
+    """Is each row of the SELECT made from one row of the relation it reads among `reading` (the
+    tables whose new rows are read), whatever that relation's other rows are, so that the rows of
+    some of its rows can be computed from those rows alone (engine/increment.py)? As DuckDB's
+    parser reads it: no window, GROUP BY, aggregate, DISTINCT, LIMIT, sample, set operation (a
+    UNION's other side is not of the new rows), subquery expression, table function or function
+    whose value can change (random(), now(), current_date); the relation read once (a CTE reading it, once), and only where a join
+    keeps its rows as they are (an inner join, or the left side of a left, semi or anti join). SQL
+    the parser cannot read is not row-wise."""
     tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         return False
-    aggregates = {row[0] for row in con.execute(
-        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'").fetchall()}
-    return not any_node(tree, lambda node: node.get("class") == "WINDOW" or bool(node.get("group_expressions"))
-                        or node.get("type") in ("DISTINCT_MODIFIER", "LIMIT_MODIFIER")
-                        or node.get("type") == "SET_OPERATION_NODE" and not node.get("setop_all")
-                        or node.get("class") == "FUNCTION" and node.get("function_name") in aggregates)
+    unsafe = {row[0] for row in con.execute(
+        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate' "
+        "OR stability <> 'CONSISTENT'").fetchall()}
+    if any_node(tree, lambda node: node.get("class") == "WINDOW" or bool(node.get("group_expressions"))
+                or node.get("type") in ("DISTINCT_MODIFIER", "LIMIT_MODIFIER")
+                or node.get("type") in ("SET_OPERATION_NODE", "TABLE_FUNCTION") or node.get("class") == "SUBQUERY" or isinstance(node.get("sample"), dict)
+                or node.get("class") == "FUNCTION" and node.get("function_name") in unsafe
+                or node.get("class") == "COLUMN_REF" and any(str(c).startswith("current_") or c in ("now", "today")
+                                                            for c in node.get("column_names", []))):
+        return False
+    ctes = ctes_of(tree)
+    reads = dict.fromkeys(reading, True)
+    for name in ctes:  # (in the order they are defined: a CTE reads those before it)
+        reads[name] = any_node(ctes[name], lambda node: node.get("type") == "BASE_TABLE"
+                               and reads.get(node.get("table_name"), False))
+    used = tables_read(tree)
+    return sum(used.count(name) for name in reading) == 1 and all(used.count(name) <= 1 for name in ctes) \
+        and keeps_rows(tree, reads)
+
+
+def ctes_of(tree: Any) -> dict[str, Any]:
+    """Every CTE defined in the tree, by name, in order."""
+    found: dict[str, Any] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for entry in (node.get("cte_map") or {}).get("map", []):
+                found[entry["key"]] = entry["value"]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(tree)
+    return found
+
+
+def tables_read(tree: Any, schemas: bool = False) -> list:
+    """The names of every table (or CTE) the tree reads, once per time it reads it (with schemas:
+    (schema, name), the schema '' where none is written)."""
+    if isinstance(tree, dict):
+        own = [(tree.get("schema_name") or "", tree["table_name"]) if schemas else tree["table_name"]] \
+            if tree.get("type") == "BASE_TABLE" else []
+        return own + [name for value in tree.values() for name in tables_read(value, schemas)]
+    if isinstance(tree, list):
+        return [name for value in tree for name in tables_read(value, schemas)]
+    return []
+
+
+def keeps_rows(tree: Any, reads: dict[str, bool]) -> bool:
+    """Does every join keep the rows of the side that reads the new rows as they are?"""
+    def reading(node: Any) -> bool:
+        return any_node(node, lambda n: n.get("type") == "BASE_TABLE" and reads.get(n.get("table_name"), False))
+
+    return not any_node(tree, lambda node: node.get("type") == "JOIN" and (
+        reading(node.get("right")) and node.get("join_type") != "INNER"
+        or reading(node.get("left")) and node.get("join_type") not in ("INNER", "LEFT", "SEMI", "ANTI")))

@@ -45,6 +45,7 @@ from .export import (
 from .figures import Figures, collect_figures
 from .graph import upstream
 from .increment import appendable, drop_strays, last_keys, new_rows, open_in_place, record_keys, rows_keys
+from .interrupts import uninterrupted
 from .lock import build_lock
 from .logcheck import Fingerprint, check_sources, check_unchanged, find_change
 from .plan import ExportPlan, plan_exports
@@ -143,7 +144,7 @@ class Build:
     appended: list[str] = field(default_factory=list)   # the models that take the new records' rows
     state_staged: bool = False        # fbt's state is rewritten at the commit (stage_history)
     history_id: str = ""              # the build's stamp in the export history (record_exports)
-    may_change_in_place: bool = True  # False once a build in place had to start again (NotInPlace)
+    not_in_place: str = ""            # why a build in place had to start again on a new one (NotInPlace)
 
     @property
     def database(self) -> Path:
@@ -182,11 +183,11 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
     a log was rewritten while it read it, and the log did change, is made again, once."""
     progress = progress or quiet
     warnings: list[str] = []
-    attempt, in_place = 1, True
+    attempt, not_in_place = 1, ""
     while True:
         b = Build(project, command, formats, test, progress, BuildResult(command, project.database))
         b.result.warnings += warnings
-        b.may_change_in_place = in_place
+        b.not_in_place = not_in_place
         try:
             with b:
                 for step in STEPS:
@@ -196,7 +197,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             return b.result
         except NotInPlace as e:  # (the same attempt, on a new database)
             progress(f"{e}; starting again on a new database")
-            in_place = False
+            not_in_place = f"started again: {e}"
         except EngineError as e:
             change = find_change(b.fingerprints)
             if change is None:
@@ -268,8 +269,9 @@ def open_database(b: Build) -> None:
     """The last build's database changed in place, in one transaction, when only the log's new
     records are read (engine/increment.py); else a new one beside it. fbt's state copied in."""
     settings = b.project.settings.get("duckdb", {})
-    if b.tail and b.may_change_in_place:
-        b.con, why = open_in_place(b.database, lambda con: configure(con, settings, b.database))
+    if b.tail:
+        b.con, why = (None, b.not_in_place) if b.not_in_place else \
+            open_in_place(b.database, lambda con: configure(con, settings, b.database))
         b.in_place = b.con is not None
         b.result.parse.update(in_place=b.in_place, in_place_why=why)
     if b.con is None:
@@ -465,6 +467,8 @@ def stage_report(b: Build) -> None:
     except Exception as e:  # the report never fails a build; interrupts do stop it
         if interrupted(e):
             raise
+        if b.in_place:  # (a failed statement ended the transaction)
+            raise NotInPlace(f"the report: {e}") from None
         b.result.warnings.append(f"{b.project.show(final)}: not written ({type(e).__name__}: {e}); "
                                  f"`python cli.py report` writes it again")
         if not stage_failure_page(b.report, f"{type(e).__name__}: {e}"):
@@ -495,13 +499,19 @@ def commit_build(b: Build) -> None:
     b.con.execute("CREATE OR REPLACE TABLE fbt.build AS SELECT ? AS build_id", [run])
 
     def commit_database() -> None:
-        with duckdb_errors(b.project.show(b.database), DatabaseError):  # (the disk is full): nothing changed
-            b.con.execute("COMMIT")
+        try:
+            with duckdb_errors(b.project.show(b.database), DatabaseError):  # (the disk is full)
+                b.con.execute("COMMIT")
+        except DatabaseError:
+            with b.con.cursor() as cur, suppress(Exception):  # (sees only what is committed)
+                if cur.execute("SELECT count(*) FROM fbt.build WHERE build_id = ?", [run]).fetchone()[0]:
+                    return  # committed after all
+            raise  # nothing changed
 
     commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database))
     con, b.con = b.con, None
     try:
-        with duckdb_errors(b.project.show(b.database), DatabaseError):
+        with uninterrupted(), duckdb_errors(b.project.show(b.database), DatabaseError):
             con.execute("CHECKPOINT")
     except DatabaseError as e:  # committed: DuckDB checkpoints it when it next opens the database
         b.result.warnings.append(f"{e}; the build is committed, DuckDB finishes writing it the next time "
@@ -658,9 +668,12 @@ def run_on_new_rows(b: Build, name: str) -> int | None:
     to its table."""
     taking = [declared(b.models, "log"), *b.appended[:b.appended.index(name)]]
     b.renderer.parts.update({table: new_rows(table, b.tail.records_before) for table in taking})
-    with views_in_part(b, name):
-        part = b.renderer.render(b.project.models[name])
-        return run_model(b.con, part, "table", b.project.show(part.path), b.sources, append=True)
+    try:
+        with views_in_part(b, name):
+            part = b.renderer.render(b.project.models[name])
+            return run_model(b.con, part, "table", b.project.show(part.path), b.sources, append=True)
+    except EngineError as e:  # (made whole on a new database, it fails there again if it is the model's fault)
+        raise NotInPlace(f"model {name}: its rows of the new records: {e}") from None
 
 
 @contextmanager

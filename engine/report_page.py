@@ -278,7 +278,7 @@ def stage_page(database: Path | duckdb.DuckDBPyConnection, run_results: Path, wh
     if not isinstance(database, Path):
         write_synced(out, render_page(collect_report(database, build, where)))
         return
-    con = connect_read_only(database, str(database))
+    con = connect_read_only(database, str(database), wait=False)  # (under the build lock)
     try:
         page = render_page(collect_report(con, build, where))
     finally:

@@ -246,7 +246,7 @@ def read_last_build(project: Project) -> tuple[set[str], dict[str, str]]:
     models = compile_models(project)
     valid = quote_identifier(declared(models, "valid"))
     queue = declared(models, "review_queue")
-    con = connect_read_only(project.database, project.show(project.database))
+    con = connect_read_only(project.database, project.show(project.database), wait=False)  # (under the lock)
     try:
         with duckdb_errors(f"review import ({project.show(project.database)})", DatabaseError):
             known = {r[0] for r in con.execute(f"SELECT feedback_id FROM {valid}").fetchall()}

@@ -1,4 +1,5 @@
-"""DuckDB: the build database (built beside the real one, then swapped in), models and queries."""
+"""DuckDB: the build database (built beside the real one, then swapped in, or changed in place:
+engine/increment.py), models and queries."""
 
 from __future__ import annotations
 
@@ -92,7 +93,9 @@ def remove_build_files(path: Path) -> None:
     shutil.rmtree(spill_directory(path), ignore_errors=True)
 
 
-def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
+def connect_read_only(path: Path, shown: str, wait: bool = True) -> duckdb.DuckDBPyConnection:
+    """The database, read-only; when DuckDB says another process holds it, wait for a build that
+    changes it in place to finish (unless the caller holds the build lock itself: not wait)."""
     import duckdb
 
     if not path.is_file():
@@ -100,7 +103,7 @@ def connect_read_only(path: Path, shown: str) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as e:
-        if "lock" not in str(e).lower():
+        if "lock" not in str(e).lower() or not wait:
             with duckdb_errors(shown, DatabaseError):
                 raise
         wait_for_build(path)  # a build changing it in place holds it until its commit

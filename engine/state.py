@@ -1,10 +1,12 @@
 """fbt's state: what must outlive a build (review decisions, which feedback was exported), kept in a
 small DuckDB file of its own (setting `state`, default data/fbt_state.duckdb).
 
-A build starts from a fresh database, so the state is copied into it (schema `state`, read by the
-models through the state() macro) before the models run. The state file itself changes only under
-the build lock, by writing a copy and os.replace-ing it over the original: a crash leaves the old
-file whole. A build changes it only after its files are committed."""
+The state is copied into the build's database (schema `state`, read by the models through the
+state() macro) before the models run (into a database changed in place, only what differs), and
+the build adds its export history there, so that the database holds the state as the build left
+it. The state file itself changes only under the build lock, by writing a copy and
+os.replace-ing it over the original: a crash leaves the old file whole. A build changes it only
+as part of its commit."""
 
 from __future__ import annotations
 
@@ -32,9 +34,10 @@ SCHEMA = "state"
 # three formats', which every build of that time wrote by default.
 UNKNOWN_FORMATS = ("json", "jsonl", "alpaca")
 TABLES = {
-    # One row per format and row a build has written in that format (the newest build that did): the
-    # row's unique_key (a feedback_id; a pair's "chosen > rejected" ids). No PRIMARY KEY: stage_state
-    # rewrites the table whole, which is much faster than an index's upserts.
+    # One row per format and row a build has written in that format (the build that last wrote it:
+    # with --new-only, the one that first did): the row's unique_key (a feedback_id; a pair's
+    # "chosen > rejected" ids). No PRIMARY KEY: a build adds or restamps its rows in bulk, much
+    # faster than an index's upserts.
     "exported_samples": "format VARCHAR NOT NULL, sample_id VARCHAR NOT NULL, build_id VARCHAR NOT NULL, "
                         "exported_at TIMESTAMP NOT NULL",
     # One row per reviewed sample: keep or drop, and the reviewer's corrected reply, if any.
@@ -99,13 +102,14 @@ def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterabl
 
 def refresh_history(con: duckdb.DuckDBPyConnection, rows: str) -> None:
     """The database's copy of the export history made the same as rows (the state file's): only
-    the builds whose rows differ in number (a build adds rows stamped with its id; one that writes
-    every row stamps them anew; --full-refresh forgets the others) are copied again."""
+    the builds whose rows differ (in number, or in a hash of their keys: a build adds rows stamped
+    with its id; one that writes every row stamps them anew; --full-refresh forgets the others)
+    are copied again."""
     table = f"{SCHEMA}.exported_samples"
+    rows_of_build = "SELECT build_id, count(*) AS n, bit_xor(hash(format, sample_id)) AS h FROM {} GROUP BY ALL"
     con.execute(f"CREATE OR REPLACE TEMP TABLE fbt_stale_builds AS SELECT build_id FROM "
-                f"(SELECT build_id, count(*) AS n FROM {table} GROUP BY ALL) AS in_copy FULL JOIN "
-                f"(SELECT build_id, count(*) AS n FROM ({rows}) GROUP BY ALL) AS in_file USING (build_id) "
-                f"WHERE in_copy.n IS DISTINCT FROM in_file.n")
+                f"({rows_of_build.format(table)}) AS in_copy FULL JOIN ({rows_of_build.format(f'({rows})')}) "
+                f"AS in_file USING (build_id) WHERE (in_copy.n, in_copy.h) IS DISTINCT FROM (in_file.n, in_file.h)")
     con.execute(f"DELETE FROM {table} WHERE build_id IN (SELECT build_id FROM fbt_stale_builds)")
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({rows}) "
                 f"WHERE build_id IN (SELECT build_id FROM fbt_stale_builds)")
