@@ -95,27 +95,27 @@ def rows_keys(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], log_m
     is in; '' (never the last build's) when a model it reads reads a file not declared as a source."""
     deps = {n: m.refs for n, m in models.items()}
     log_inputs = upstream(deps, [log_model])  # (what made the log's rows: log_key)
-    keys = {}
-    for name, model in models.items():
-        if not model.config.get("incremental") or name == log_model:
-            continue
-        h = hashlib.sha256(log_key.encode())
-        for read in [n for n in models if n in upstream(deps, [name]) and n not in log_inputs]:
-            h.update(b"\0" + read.encode() + b"\0" + models[read].sql.encode())
-            for hook in models[read].post_hooks:
-                h.update(b"\0" + hook.encode())
-            for source in models[read].sources:
-                h.update(b"\0" + file_marks.get(source, "").encode())
-            tables, files = inputs_of(con, models[read].sql)
-            if files and not models[read].sources:
-                break
-            for table in sorted(tables):
-                h.update(b"\0" + state_digest(con, table).encode())
-        else:
-            keys[name] = h.hexdigest()
-            continue
-        keys[name] = ""
-    return keys
+    return {name: key_of(con, models, [n for n in models if n in upstream(deps, [name]) and n not in log_inputs],
+                         log_key, file_marks)
+            for name, model in models.items() if model.config.get("incremental") and name != log_model}
+
+
+def key_of(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], reads: list[str], log_key: str,
+           file_marks: dict[str, str]) -> str:
+    """The key of rows made from the log's rows (log_key) by the models reads (see rows_keys)."""
+    h = hashlib.sha256(log_key.encode())
+    for read in reads:
+        h.update(b"\0" + read.encode() + b"\0" + models[read].sql.encode())
+        for hook in models[read].post_hooks:
+            h.update(b"\0" + hook.encode())
+        for source in models[read].sources:
+            h.update(b"\0" + file_marks.get(source, "").encode())
+        tables, files = inputs_of(con, models[read].sql)
+        if files and not models[read].sources:
+            return ""
+        for table in sorted(tables):
+            h.update(b"\0" + state_digest(con, table).encode())
+    return h.hexdigest()
 
 
 def inputs_of(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str], bool]:

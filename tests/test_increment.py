@@ -7,12 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import duckdb
 import pytest
 from conftest import copy_project
 from faults import big_log, fbt, kill, leftovers, spawn, state, wait_stopped
 from test_tail import build, log_of, rebuild, same, twins
-
-import duckdb
 
 import engine.export
 from engine.materialization import row_wise
@@ -23,8 +22,8 @@ from engine.materialization import row_wise
     ("with x as (select * from t), y as (select * from x) select * from y join u using (k)", True),
     ("select * from t anti join u using (k)", True),
     # each row needs other rows of t, or rows that are not t's, or a value that changes
-    ("with x as (select * from t) select * from x a where not exists (select 1 from x b where b.k = a.k "
-     "and b.position < a.position)", False),
+    (("with x as (select * from t) select * from x a where not exists (select 1 from x b where b.k = a.k "
+      "and b.position < a.position)"), False),
     ("with x as (select * from t) select * from x a join x b using (k)", False),
     ("select * from u left join t using (k)", False),
     ("select * from u anti join t using (k)", False),
