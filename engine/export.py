@@ -112,12 +112,15 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
     source = held.table if held else model.name
     conditions = held.conditions if held else [item.rows_sql() for item in items]
     try:
-        present = [present_fields(con, item, source, condition) for item, condition in zip(items, conditions, strict=True)]
+        present = [present_fields(con, item, source, condition)
+                   for item, condition in zip(items, conditions, strict=True)]
         # log order; rows of one position (several log files; pairs of one reply) by file name, then key
         ties = [c for c in ("source_file", model.config.get("unique_key")) if c and c in available]
         order = ", ".join(quote_identifier(c) for c in ["position", *ties]) if "position" in available else ""
-        queries = range_queries(con, source, file_columns(items, present, conditions, flags=held is None), order)
-        return write_pass(con, items, present, queries, staging, show, progress, held.left_out if held else None)
+        columns = file_columns(items, present, conditions, flags=held is None)
+        queries = range_queries(con, source, columns, order)
+        counted = held.left_out if held else None
+        return write_pass(con, items, present, queries, staging, show, progress, counted)
     finally:
         if held:  # (not over the error that ended a transaction)
             import duckdb
@@ -140,7 +143,8 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
     format (a daily build), the rows any file holds as a temporary table, each row's history looked
     up once, where the pass would look it up for each file and range; else None."""
     name = quote_identifier(model)
-    splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)" for item in items)
+    splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)"
+                       for item in items)
     formats = sorted({item.exporter.name for item in items})
     with duckdb_errors(model, ExportError):
         total, *in_split = con.execute(f"SELECT count(*), {splits} FROM {name}").fetchone()
@@ -151,9 +155,9 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
             return None
         table = f"fbt_held_{model}"
         flags = [f"fbt_in_{i}" for i in range(len(items))]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS SELECT * FROM (SELECT *, "
-                    + ", ".join(f"{item.rows_sql()} AS {flag}" for item, flag in zip(items, flags, strict=True))
-                    + f" FROM {name}) WHERE " + " OR ".join(flags))
+        flagged = ", ".join(f"{item.rows_sql()} AS {flag}" for item, flag in zip(items, flags, strict=True))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
+                    f"SELECT * FROM (SELECT *, {flagged} FROM {name}) WHERE {' OR '.join(flags)}")
         held = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
                            f"FROM {quote_identifier(table)}").fetchone()
     return Held(table, flags, [n - h for n, h in zip(in_split, held, strict=True)])
@@ -213,7 +217,8 @@ def render_sql(layout: Layout, fields: tuple[str, ...]) -> str:
     return "concat(" + ", ".join(parts) + ")"
 
 
-def present_fields(con: duckdb.DuckDBPyConnection, item: Export, source: str, condition: str) -> tuple[str, ...]:
+def present_fields(con: duckdb.DuckDBPyConnection, item: Export, source: str,
+                   condition: str) -> tuple[str, ...]:
     """The exporter's fields less the optional ones that are NULL in every row of the file (the
     rows of source, its model or the rows of the pass: held_rows, for which condition holds)."""
     optional = item.exporter.optional

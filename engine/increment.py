@@ -95,9 +95,10 @@ def rows_keys(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], log_m
     is in; '' (never the last build's) when a model it reads reads a file not declared as a source."""
     deps = {n: m.refs for n, m in models.items()}
     log_inputs = upstream(deps, [log_model])  # (what made the log's rows: log_key)
-    return {name: key_of(con, models, [n for n in models if n in upstream(deps, [name]) and n not in log_inputs],
-                         log_key, file_marks)
-            for name, model in models.items() if model.config.get("incremental") and name != log_model}
+    incremental = [n for n, m in models.items() if m.config.get("incremental") and n != log_model]
+    reads = {name: [n for n in models if n in upstream(deps, [name]) and n not in log_inputs]
+             for name in incremental}
+    return {name: key_of(con, models, reads[name], log_key, file_marks) for name in incremental}
 
 
 def key_of(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], reads: list[str], log_key: str,
@@ -146,7 +147,8 @@ def appendable(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], kind
             continue
         chain = [n for n in models if n in upstream(deps, [name]) and n in reading_log and n != log_model]
         if all((n == name or kinds[n] == "view" or n in taking)
-               and row_wise(con, models[n].sql, {r for r in models[n].refs if r in reading_log}) for n in chain):
+               and row_wise(con, models[n].sql, {r for r in models[n].refs if r in reading_log})
+               for n in chain):
             taking.add(name)
     return [n for n in models if n in taking and n != log_model]
 

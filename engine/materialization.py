@@ -69,21 +69,25 @@ def row_wise(con: duckdb.DuckDBPyConnection, sql: str, reading: set[str]) -> boo
     some of its rows can be computed from those rows alone (engine/increment.py)? As DuckDB's
     parser reads it: no window, GROUP BY, aggregate, DISTINCT, LIMIT, sample, set operation (a
     UNION's other side is not of the new rows), subquery expression, table function or function
-    whose value can change (random(), now(), current_date); the relation read once (a CTE reading it, once), and only where a join
-    keeps its rows as they are (an inner join, or the left side of a left, semi or anti join). SQL
-    the parser cannot read is not row-wise."""
+    whose value can change (random(), now(), current_date); the relation read once (a CTE reading
+    it, once), and only where a join keeps its rows as they are (an inner join, or the left side
+    of a left, semi or anti join). SQL the parser cannot read is not row-wise."""
     tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         return False
     unsafe = {row[0] for row in con.execute(
         "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate' "
         "OR stability <> 'CONSISTENT'").fetchall()}
-    if any_node(tree, lambda node: node.get("class") == "WINDOW" or bool(node.get("group_expressions"))
-                or node.get("type") in ("DISTINCT_MODIFIER", "LIMIT_MODIFIER")
-                or node.get("type") in ("SET_OPERATION_NODE", "TABLE_FUNCTION") or node.get("class") == "SUBQUERY" or isinstance(node.get("sample"), dict)
+
+    def changing(names: list) -> bool:  # current_date, current_timestamp: parsed as columns
+        return any(str(c).startswith("current_") or c in ("now", "today") for c in names)
+
+    kinds = ("DISTINCT_MODIFIER", "LIMIT_MODIFIER", "SET_OPERATION_NODE", "TABLE_FUNCTION")
+    if any_node(tree, lambda node: node.get("class") in ("WINDOW", "SUBQUERY")
+                or bool(node.get("group_expressions")) or node.get("type") in kinds
+                or isinstance(node.get("sample"), dict)
                 or node.get("class") == "FUNCTION" and node.get("function_name") in unsafe
-                or node.get("class") == "COLUMN_REF" and any(str(c).startswith("current_") or c in ("now", "today")
-                                                            for c in node.get("column_names", []))):
+                or node.get("class") == "COLUMN_REF" and changing(node.get("column_names", []))):
         return False
     ctes = ctes_of(tree)
     reads = dict.fromkeys(reading, True)
@@ -128,7 +132,8 @@ def tables_read(tree: Any, schemas: bool = False) -> list:
 def keeps_rows(tree: Any, reads: dict[str, bool]) -> bool:
     """Does every join keep the rows of the side that reads the new rows as they are?"""
     def reading(node: Any) -> bool:
-        return any_node(node, lambda n: n.get("type") == "BASE_TABLE" and reads.get(n.get("table_name"), False))
+        return any_node(node, lambda n: n.get("type") == "BASE_TABLE"
+                        and bool(reads.get(n.get("table_name"))))
 
     return not any_node(tree, lambda node: node.get("type") == "JOIN" and (
         reading(node.get("right")) and node.get("join_type") != "INNER"

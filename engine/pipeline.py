@@ -438,9 +438,9 @@ def stage_history(b: Build) -> None:
     if not writes_history(b):
         return
     read = b.result.accounting.read if b.result.accounting else None
+    reads = {log_name(b): read} if read is not None else {}
     staged = stage_state(b.project, b.con if b.in_place else b.building, b.history_id,
-                         bool(b.project.vars.get("full_refresh")), {log_name(b): read} if read is not None else {},
-                         b.spark.state if b.spark else None)
+                         bool(b.project.vars.get("full_refresh")), reads, b.spark.state if b.spark else None)
     b.moves.append((staged, state_path(b.project)))
     b.state_staged = True
 
@@ -534,10 +534,11 @@ def publish_tables(b: Build) -> None:
                                  f"all of the catalog's tables and state: build again to put them there")
 
 
-STEPS = (compile_project, take_lock, plan_files, check_logs, decide_tables, plan_parse, open_database, open_target,
-         build_models_the_files_read, start_exports, build_other_models, check_accounting, run_data_tests,
-         finish_exports, check_logs_unchanged, check_log_grew, note_parse, record_exports, seal_database,
-         stage_history, stage_run_results, stage_report, check_targets, commit_build, publish_tables)
+STEPS = (compile_project, take_lock, plan_files, check_logs, decide_tables, plan_parse, open_database,
+         open_target, build_models_the_files_read, start_exports, build_other_models, check_accounting,
+         run_data_tests, finish_exports, check_logs_unchanged, check_log_grew, note_parse, record_exports,
+         seal_database, stage_history, stage_run_results, stage_report, check_targets, commit_build,
+         publish_tables)
 
 
 # ---- what the steps share --------------------------------------------------------------------------
@@ -672,7 +673,7 @@ def run_on_new_rows(b: Build, name: str) -> int | None:
         with views_in_part(b, name):
             part = b.renderer.render(b.project.models[name])
             return run_model(b.con, part, "table", b.project.show(part.path), b.sources, append=True)
-    except EngineError as e:  # (made whole on a new database, it fails there again if it is the model's fault)
+    except EngineError as e:  # (made whole on a new database, it fails there too if the model is at fault)
         raise NotInPlace(f"model {name}: its rows of the new records: {e}") from None
 
 

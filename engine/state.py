@@ -106,10 +106,10 @@ def refresh_history(con: duckdb.DuckDBPyConnection, rows: str) -> None:
     with its id; one that writes every row stamps them anew; --full-refresh forgets the others)
     are copied again."""
     table = f"{SCHEMA}.exported_samples"
-    rows_of_build = "SELECT build_id, count(*) AS n, bit_xor(hash(format, sample_id)) AS h FROM {} GROUP BY ALL"
+    builds = "SELECT build_id, count(*) AS n, bit_xor(hash(format, sample_id)) AS h FROM {} GROUP BY ALL"
     con.execute(f"CREATE OR REPLACE TEMP TABLE fbt_stale_builds AS SELECT build_id FROM "
-                f"({rows_of_build.format(table)}) AS in_copy FULL JOIN ({rows_of_build.format(f'({rows})')}) "
-                f"AS in_file USING (build_id) WHERE (in_copy.n, in_copy.h) IS DISTINCT FROM (in_file.n, in_file.h)")
+                f"({builds.format(table)}) AS in_copy FULL JOIN ({builds.format(f'({rows})')}) AS in_file "
+                f"USING (build_id) WHERE (in_copy.n, in_copy.h) IS DISTINCT FROM (in_file.n, in_file.h)")
     con.execute(f"DELETE FROM {table} WHERE build_id IN (SELECT build_id FROM fbt_stale_builds)")
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({rows}) "
                 f"WHERE build_id IN (SELECT build_id FROM fbt_stale_builds)")
@@ -279,4 +279,5 @@ def select_ids(written: list[tuple[str, str, str]]) -> str:
     return " UNION ALL ".join(
         f"SELECT {sql_literal(fmt)} AS format, {quote_identifier(key)}::VARCHAR AS sample_id "
         f"FROM {quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
-        for fmt, model, key in written) or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"
+        for fmt, model, key in written) \
+        or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"

@@ -86,17 +86,18 @@ def test_the_new_only_files_are_the_same_read_apart_or_not(tmp_path, monkeypatch
     said = [[same(p, line) for line in text.splitlines() if line.startswith("wrote")]
             for p, text in zip(pair, (apart, whole), strict=True)]
     assert said[0] == said[1] and "already_exported" in apart
-    files = [sorted((same(p, path.name), same(p, path.read_bytes())) for path in p.out.iterdir()) for p in pair]
+    files = [sorted((same(p, path.name), same(p, path.read_bytes())) for path in p.out.iterdir())
+             for p in pair]
     assert files[0] == files[1] and len(files[0]) >= 14  # two days' files
 
 
 def test_a_database_open_in_another_process_is_made_anew(tmp_path):
     old = log_of(20)
     pair = twins(tmp_path, old)
-    hold = "import duckdb, sys; held = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); " \
-        "sys.stdin.read()"
+    hold = ("import duckdb, sys; held = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()")
     notebook = subprocess.Popen([sys.executable, "-c", hold, str(pair[0].db)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # an analyst's notebook
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # a notebook
     try:
         assert notebook.stdout.readline() == "open\n"
         said = rebuild(pair, old + log_of(4, start=21))
