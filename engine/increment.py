@@ -36,14 +36,15 @@ from .graph import upstream
 from .materialization import any_node, row_wise, tables_read
 from .render import quote_identifier
 from .runner import duckdb_errors
+from .state import SCHEMA
+from .tail import SCHEMA as FBT
 
 if TYPE_CHECKING:
     import duckdb
 
     from .render import Rendered
 
-TABLE = "fbt.increments"
-SCHEMA = "state"  # fbt's state, as the build database holds it (engine/state.py)
+TABLE = f"{FBT}.increments"
 
 
 def open_in_place(path: Path, configure: Callable[[duckdb.DuckDBPyConnection], object]
@@ -76,13 +77,13 @@ def drop_strays(con: duckdb.DuckDBPyConnection, kinds: dict[str, str]) -> None:
 
 def last_keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """model -> the key of its rows, as the last build recorded them (none in a database without)."""
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'fbt' "
-                        "AND table_name = 'increments'").fetchone()[0]
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? "
+                        "AND table_name = 'increments'", [FBT]).fetchone()[0]
     return dict(con.execute(f"SELECT model, rows_key FROM {TABLE}").fetchall()) if found else {}
 
 
 def record_keys(con: duckdb.DuckDBPyConnection, keys: dict[str, str]) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS fbt")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {FBT}")
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} (model VARCHAR, rows_key VARCHAR)")
     if keys:
         con.executemany(f"INSERT INTO {TABLE} VALUES (?, ?)", list(keys.items()))

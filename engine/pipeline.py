@@ -211,9 +211,10 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
 
 
 class NotInPlace(Exception):
-    """A build changing its database in place met what it reads again another way (a record larger
-    or of another shape than its reader takes, new records not readable apart): a failed statement
-    ends DuckDB's transaction, so the build starts again on a new database."""
+    """A build changing its database in place met what the normal path retries or lets pass (a
+    record larger or of another shape than its reader takes, new records not readable apart, a
+    model's rows of them that fail, a report that cannot be written): a failed statement ends
+    DuckDB's transaction, so the build starts again on a new database."""
 
 
 def quiet(_: str) -> None:
@@ -277,13 +278,13 @@ def open_database(b: Build) -> None:
     if b.con is None:
         b.con = connect_new(b.building, settings)
     load_state(b.con, b.project, forget_state(b), replace=b.in_place)
+    log_model = declared(b.models, "log")
     if b.rows_key:
-        log_model = declared(b.models, "log")
         marks = {key.split(":")[0]: repr(b.fingerprints.get(path)) for key, path in b.sources.items()}
         b.keys = rows_keys(b.con, b.models, log_model, b.rows_key, marks)
     if b.in_place:
         drop_strays(b.con, b.kinds)
-        b.appended = appendable(b.con, b.models, b.kinds, declared(b.models, "log"), b.keys, last_keys(b.con))
+        b.appended = appendable(b.con, b.models, b.kinds, log_model, b.keys, last_keys(b.con))
         b.result.parse["appended"] = b.appended
 
 
@@ -403,7 +404,7 @@ def finish_exports(b: Build) -> None:
 
 def note_parse(b: Build) -> None:
     """Where the log's records end and the hash of the bytes before, in the new database (table
-    fbt.log_parse), for the next build to start from."""
+    fbt.log_parse), and each incremental model's key (fbt.increments), for the next build."""
     if not b.rows_key:
         return
     record_keys(b.con, b.keys)

@@ -28,11 +28,12 @@ def summarize(result: BuildResult, show=str) -> list[str]:
                      f"before them as the last build parsed them)")
     elif parse.get("parsed"):
         lines.append(f"log: parsed all of it ({parse['why']})")
-    if "in_place" in parse:
+    if parse.get("in_place") is False:
+        lines.append(f"database: made anew ({parse['in_place_why']})")
+    elif parse.get("in_place"):
         added = parse.get("appended", [])
-        lines.append("database: changed in place" + (f", the new records' rows added to {', '.join(added)}"
-                                                    if added else "") if parse["in_place"] else
-                     f"database: made anew ({parse['in_place_why']})")
+        lines.append("database: changed in place"
+                     + (f", the new records' rows added to {', '.join(added)}" if added else ""))
     a = result.accounting
     if a:
         reasons = ", ".join(f"{k} {v}" for k, v in a.rejected_by_reason.items())

@@ -275,14 +275,13 @@ def stage_page(database: Path | duckdb.DuckDBPyConnection, run_results: Path, wh
     run_results.json are given to out (fsynced); where maps each file's place to where it is now
     (its staged copy, during a build)."""
     build = json.loads(run_results.read_text(encoding="utf-8"))
-    if not isinstance(database, Path):
-        write_synced(out, render_page(collect_report(database, build, where)))
-        return
-    con = connect_read_only(database, str(database), wait=False)  # (under the build lock)
+    opened = isinstance(database, Path)
+    con = connect_read_only(database, str(database), wait=False) if opened else database  # (under the lock)
     try:
         page = render_page(collect_report(con, build, where))
     finally:
-        con.close()
+        if opened:
+            con.close()
     write_synced(out, page)
 
 
