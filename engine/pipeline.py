@@ -648,13 +648,14 @@ def run_on_tail(b: Build, name: str) -> int | None:
     it reads rendered for them (then rendered again as they are, for the database left behind).
     None when the new records cannot be read apart: the log is then read whole (the same rows, or
     the error said of the log itself)."""
-    model = b.models[name]
     try:
         b.renderer.tails[b.log_source] = LogTail(sql_literal(str(b.tail.file)), b.tail.records_before)
         with views_in_part(b, name):
             if not b.in_place:  # (in place, the table holds them)
                 copy_rows(b.con, b.database, name)
-            return run_model(b.con, model, "table", b.project.show(model.path), b.sources, append=True)
+            b.renderer.adding[name] = new_rows(name, b.tail.records_before)  # (is_incremental())
+            part = b.renderer.render(b.project.models[name])
+            return run_model(b.con, part, "table", b.project.show(part.path), b.sources, append=True)
     except EngineError as e:
         if b.in_place:
             raise NotInPlace(f"model {name}: its new records: {e}") from None
@@ -670,6 +671,7 @@ def run_on_new_rows(b: Build, name: str) -> int | None:
     to its table."""
     taking = [declared(b.models, "log"), *b.appended[:b.appended.index(name)]]
     b.renderer.parts.update({table: new_rows(table, b.tail.records_before) for table in taking})
+    b.renderer.adding[name] = new_rows(name, b.tail.records_before)
     try:
         with views_in_part(b, name):
             part = b.renderer.render(b.project.models[name])
@@ -694,6 +696,7 @@ def views_in_part(b: Build, name: str) -> Iterator[None]:
     finally:
         b.renderer.tails.clear()
         b.renderer.parts.clear()
+        b.renderer.adding.clear()
         if done or not b.in_place:
             for view in views:
                 run_model(b.con, b.models[view], "view", b.project.show(b.models[view].path), b.sources)

@@ -127,6 +127,7 @@ class Renderer:
         self.limits = ReadLimits()
         self.tails: dict[str, LogTail] = {}  # source -> only its new records are read (LogTail)
         self.parts: dict[str, str] = {}      # model -> the query of its new rows (engine/increment.py)
+        self.adding: dict[str, str] = {}     # model adding the new records' rows -> the query of them
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
@@ -136,7 +137,8 @@ class Renderer:
         self.env.globals.update(ref=self.ref, source=self.source, var=self.var, config=self.config,
                                 literal=sql_literal, quote_identifier=quote_identifier,
                                 read_limits=self.limits, log_format=self.log_format,
-                                log_tail=self.tails.get, adapter=Adapter(self), target=self.project.target)
+                                log_tail=self.tails.get, adapter=Adapter(self), target=self.project.target,
+                                is_incremental=self.is_incremental, new_rows=self.new_rows)
         self._formats: dict[Path, str] = {}
         self._macro_files = self.project.macros
         try:
@@ -232,6 +234,17 @@ class Renderer:
             raise CompileError(f"var('{name}') is not declared in pyproject.toml [tool.fbt.vars]."
                                f"{suggest(name, self.project.vars)} Declare it there with its default")
         return Literal(self.project.vars[name])
+
+    def is_incremental(self) -> bool:
+        """As dbt's: does the model rendered add rows to its table (the log's new records' rows:
+        engine/tail.py, engine/increment.py), where any other build makes it whole?"""
+        return self.current is not None and self.current.name in self.adding
+
+    def new_rows(self, relation: Relation) -> str:
+        """The rows a build adds to the table (relation: `this`), once they are in: in a build that
+        makes the table whole, all of them."""
+        part = self.adding.get(relation.name)
+        return f"({part})" if part else str(relation)
 
     def config(self, **settings: Any) -> str:
         for key, value in settings.items():

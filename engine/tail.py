@@ -11,7 +11,8 @@ key is the same and its log starts with the same bytes, and reads only the rest,
 file of its own (its records numbered on from the last build's, its file named as the log);
 otherwise it parses everything and says why. The log model declares that this is sound for it with
 config(incremental=true): each of its rows depends on its record alone (its post hooks settle
-what needs the whole log, over the whole table, after the new rows are in)."""
+what needs the whole log, on the table once the new rows are in; is_incremental() tells them so,
+and new_rows(this) reads those rows: engine/render.py)."""
 
 from __future__ import annotations
 

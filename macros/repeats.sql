@@ -40,7 +40,11 @@ select
     arg_min(position, ordinal) as first_position,
     arg_min(source_file, ordinal) as first_file
 from {{ this }}
-{%- if narrow %}
+{%- if is_incremental() %}
+-- a build that adds records to the log: only their ids can repeat an earlier record's (an earlier
+-- record's mark stands: a record is a repeat of the records before it, never of later ones)
+where feedback_id in (select feedback_id from {{ new_rows(this) }})
+{%- elif narrow %}
 -- grouped by the ids' 64-bit hashes first: 10M of those fit in memory_limit, 10M ids do not
 where hash(feedback_id) in (select hash(feedback_id) from {{ this }} group by all having count(*) > 1)
 {%- endif %}

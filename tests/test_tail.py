@@ -100,10 +100,15 @@ def test_a_grown_log_parses_only_its_new_records(tmp_path):
     assert log == [(53, "duplicate", "repeats record 3 (same id)"),
                    (54, "duplicate", "repeats record 6 (same content)"),
                    (55, "empty_user_input", "user_input is blank")]
-    # and again: a second day, and a day without new feedback
-    grown += log_of(5, start=100)
-    assert "parsed only the 5 new records (the 55 before" in rebuild(pair, grown)
-    assert "log: no new records since the last build (its 60 rows kept)" in rebuild(pair, grown)
+    # and again: a second day (an id's third record; a new record repeated by the next one), and a
+    # day without new feedback
+    day = log_of(5, start=100)
+    grown += day + [dict(old[2]), dict(day[-1])]
+    assert "parsed only the 7 new records (the 55 before" in rebuild(pair, grown)
+    log = pair[0].query("select position, reason, detail from feedback_log where position > 60 order by 1")
+    assert log == [(61, "duplicate", "repeats record 3 (same id)"),
+                   (62, "duplicate", "repeats record 60 (same id)")]
+    assert "log: no new records since the last build (its 62 rows kept)" in rebuild(pair, grown)
 
 
 def test_new_only_and_review_see_every_record(tmp_path):
