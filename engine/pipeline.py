@@ -65,7 +65,7 @@ from .runner import (
 )
 from .shards import Removal, check_folder, in_the_way, place_files
 from .state import last_read, load_state, read_state, record_history, stage_state, state_path
-from .tail import Tail, copy_rows, last_parse, plan_tail, record_parse, rows_key, start_hash
+from .tail import Tail, copy_rows, hash_ahead, last_parse, plan_tail, record_parse, rows_key, start_hash
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -138,12 +138,14 @@ class Build:
     tail: Tail | None = None          # only the log's new records are parsed (plan_parse)
     log_source: str = ""              # the source of the log (when it is one file)
     parsed: Future | None = None      # (end, hash) of the log, for the next build, when parsed whole
+    ahead: Future | None = None       # the logs' hashes a tail needs, taken while compiling (hash_logs_ahead)
     rows_key: str = ""                # what made the log model's rows (engine/tail.py)
     in_place: bool = False            # the last build's database is changed in place (engine/increment.py)
     keys: dict[str, str] = field(default_factory=dict)  # each incremental model's rows key
     appended: list[str] = field(default_factory=list)   # the models that take the new records' rows
     state_staged: bool = False        # fbt's state is rewritten at the commit (stage_history)
     history_id: str = ""              # the build's stamp in the export history (record_exports)
+    state_version: str = ""           # the state file's version the build writes (engine/state.py)
     not_in_place: str = ""            # why a build in place had to start again on a new one (NotInPlace)
 
     @property
@@ -222,6 +224,17 @@ def quiet(_: str) -> None:
 
 
 # ---- the steps, in order --------------------------------------------------------------------------
+
+def hash_logs_ahead(b: Build) -> None:
+    """The hashes of the logs that a build reading only their new records needs (plan_parse),
+    taken on a thread while the project compiles: a log is any declared source that is one file."""
+    forced = b.project.vars.get("full_parse") or b.project.vars.get("full_refresh")
+    if b.project.target.type != "duckdb" or forced:
+        return
+    files = [b.project.path(value) for var in b.project.sources.values()
+             if isinstance(value := b.project.vars.get(var), str) and value]
+    b.ahead = hash_ahead(b.database, {b.project.show(path): path for path in files if path.is_file()})
+
 
 def compile_project(b: Build) -> None:
     """Render every model in build order; the macros are compiled once, for the data tests too."""
@@ -318,7 +331,9 @@ def plan_parse(b: Build) -> None:
         b.stack.callback(aside.unlink, missing_ok=True)
         with duckdb.connect() as con:
             before = last_parse(con, b.database, log_name(b))
-        b.tail, why = plan_tail(files[0], before, b.rows_key, aside)
+        found = b.fingerprints[files[0]]
+        ahead = next((h for h in b.ahead.result() if h.fingerprint == found), None) if b.ahead else None
+        b.tail, why = plan_tail(files[0], before, b.rows_key, aside, ahead)
     if b.tail is None:
         b.parsed = start_hash(files[0])
         b.result.parse = {"parsed": "all", "why": why}
@@ -429,8 +444,8 @@ def record_exports(b: Build) -> None:
         return
     written = [(e.format, e.model, b.models[e.model].config["unique_key"]) for e in b.result.exports
                if e.model in b.models and b.models[e.model].config.get("unique_key")]
-    b.history_id = b.result.build_id or utc_stamp()
-    record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")))
+    b.history_id, b.state_version = b.result.build_id or utc_stamp(), uuid.uuid4().hex
+    record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")), b.state_version)
 
 
 def stage_history(b: Build) -> None:
@@ -440,7 +455,7 @@ def stage_history(b: Build) -> None:
         return
     read = b.result.accounting.read if b.result.accounting else None
     reads = {log_name(b): read} if read is not None else {}
-    staged = stage_state(b.project, b.con if b.in_place else b.building, b.history_id,
+    staged = stage_state(b.project, b.con if b.in_place else b.building, b.history_id, b.state_version,
                          bool(b.project.vars.get("full_refresh")), reads, b.spark.state if b.spark else None)
     b.moves.append((staged, state_path(b.project)))
     b.state_staged = True
@@ -535,11 +550,11 @@ def publish_tables(b: Build) -> None:
                                  f"all of the catalog's tables and state: build again to put them there")
 
 
-STEPS = (compile_project, take_lock, plan_files, check_logs, decide_tables, plan_parse, open_database,
-         open_target, build_models_the_files_read, start_exports, build_other_models, check_accounting,
-         run_data_tests, finish_exports, check_logs_unchanged, check_log_grew, note_parse, record_exports,
-         seal_database, stage_history, stage_run_results, stage_report, check_targets, commit_build,
-         publish_tables)
+STEPS = (hash_logs_ahead, compile_project, take_lock, plan_files, check_logs, decide_tables, plan_parse,
+         open_database, open_target, build_models_the_files_read, start_exports, build_other_models,
+         check_accounting, run_data_tests, finish_exports, check_logs_unchanged, check_log_grew, note_parse,
+         record_exports, seal_database, stage_history, stage_run_results, stage_report, check_targets,
+         commit_build, publish_tables)
 
 
 # ---- what the steps share --------------------------------------------------------------------------

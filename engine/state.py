@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,12 @@ TABLES = {
 }
 
 
+# Which writing of the state file a copy of it is (a one-row table, in the file and in a build
+# database's copy): each change of the file stamps a new one (prepare_state), and a build that
+# changes it stamps its database's copy the same. A database changed in place whose copy has the
+# file's stamp (and as many history rows) holds the file's export history: it is not compared again.
+VERSION = "fbt_version"
+
 # Each table's key and the time its rows were made (in UTC, so that machines in other time zones
 # agree): two copies of the state (the file's and a Spark catalog's, engine/spark.py) merge into one
 # that keeps, for each key, the newer row (the state only grows: decisions are replaced by newer
@@ -86,18 +93,42 @@ def load_state(con: duckdb.DuckDBPyConnection, project: Project, forget: Iterabl
             present = {r[0] for r in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'fbt_state_file'").fetchall()}
         try:
+            version = read_version(con, f"fbt_state_file.{VERSION}") if VERSION in present else None
             for name in TABLES:
                 copied = name in present and name not in forget
                 if replace and copied and name == "exported_samples":
-                    refresh_history(con, read_table(con, "fbt_state_file", name))
+                    if not holds_history(con, version):
+                        refresh_history(con, read_table(con, "fbt_state_file", name))
                     continue
                 if replace:
                     con.execute(f"DELETE FROM {SCHEMA}.{name}")
                 if copied:
                     con.execute(f"INSERT INTO {SCHEMA}.{name} BY NAME {read_table(con, 'fbt_state_file', name)}")
+            stamp_version(con, None if forget else version, SCHEMA)
         finally:
             if path.is_file():
                 con.execute("DETACH fbt_state_file")
+
+
+def read_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    return con.execute(f"SELECT max(version) FROM {table}").fetchone()[0]
+
+
+def stamp_version(con: duckdb.DuckDBPyConnection, version: str | None, schema: str | None = None) -> None:
+    """The state (its copy in schema) stamped as of the file's writing version."""
+    table = f"{quote_identifier(schema)}.{VERSION}" if schema else VERSION
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT ?::VARCHAR AS version", [version])
+
+
+def holds_history(con: duckdb.DuckDBPyConnection, version: str | None) -> bool:
+    """Does the database's copy of the export history (changed in place) hold the state file's
+    (attached): the file's version stamp, and as many rows?"""
+    ours = con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       f"AND schema_name = '{SCHEMA}' AND table_name = '{VERSION}'").fetchone()[0]
+    if version is None or not ours or read_version(con, f"{SCHEMA}.{VERSION}") != version:
+        return False
+    return con.execute(f"SELECT (SELECT count(*) FROM {SCHEMA}.exported_samples) = "
+                       f"(SELECT count(*) FROM fbt_state_file.exported_samples)").fetchone()[0]
 
 
 def refresh_history(con: duckdb.DuckDBPyConnection, rows: str) -> None:
@@ -166,10 +197,11 @@ def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection],
 
 
 def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None],
-                  host: duckdb.DuckDBPyConnection | None = None) -> Path:
-    """A copy of the state file with change applied, beside it, for the caller to move into place;
-    opened in host's DuckDB (a connection of its own there: a build's database changed in place is
-    open meanwhile, and one DuckDB keeps both within one memory_limit), else in a DuckDB of its own."""
+                  host: duckdb.DuckDBPyConnection | None = None, version: str | None = None) -> Path:
+    """A copy of the state file with change applied, beside it, for the caller to move into place,
+    stamped with a new version (VERSION: version, when the caller stamps a copy so); opened in
+    host's DuckDB (a connection of its own there: a build's database changed in place is open
+    meanwhile, and one DuckDB keeps both within one memory_limit), else in a DuckDB of its own."""
     import duckdb
 
     path = state_path(project)
@@ -193,6 +225,7 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
                 upgrade_tables(con)
                 create_tables(con)
                 change(con)  # no transaction needed: a failure leaves the copy, which is discarded
+                stamp_version(con, version or uuid.uuid4().hex)
                 con.execute("CHECKPOINT fbt_state_new" if host else "CHECKPOINT")
             finally:
                 if host is not None:
@@ -221,13 +254,14 @@ def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | Non
 
 
 def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str]], build_id: str,
-                   new_only: bool) -> None:
+                   new_only: bool, version: str) -> None:
     """This build's rows of the export history, in the build database's copy of the state (which
     then holds the history as the build leaves it): written holds (format, model, unique_key
     column), every row of each model counting as written (a --new-only file left out only rows its
     format had written before). With new_only, only the rows new to the history are added, the
     rows the files left out keeping the build that wrote them (a daily build adds its few); else
-    every row is stamped with this build."""
+    every row is stamped with this build. The copy is then of the state file's writing version
+    (stage_state stamps the file so)."""
     ids = select_ids(sorted(set(written)))
     table = f"{SCHEMA}.exported_samples"
     with duckdb_errors("the export history", DatabaseError):
@@ -236,16 +270,18 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
                         f"WHERE t.format = w.format AND t.sample_id = w.sample_id")
         con.execute(f"INSERT INTO {table} SELECT w.*, ?, timezone('UTC', now()) FROM ({ids}) AS w "
                     f"ANTI JOIN {table} USING (format, sample_id)", [build_id])
+        stamp_version(con, version, SCHEMA)
 
 
-def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, build_id: str,
+def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, build_id: str, version: str,
                 forget_history: bool, reads: dict[str, int],
                 other: dict[str, pyarrow.Table] | None = None) -> Path:
     """The state with this build's rows of the export history (record_history) taken from the
     build's sealed database, or from its connection when it is changed in place (its rows are that
-    transaction's), and the records read from each log. A copy, for the build's commit to move
-    into place; with forget_history (--full-refresh) the earlier history is dropped. other: another
-    copy's tables (a Spark catalog's), merged in first."""
+    transaction's), and the records read from each log, stamped with the database's version. A
+    copy, for the build's commit to move into place; with forget_history (--full-refresh) the
+    earlier history is dropped. other: another copy's tables (a Spark catalog's), merged in first
+    (the file is then stamped with a version of its own: the database does not hold those rows)."""
     rows = f"SELECT * FROM {{}}{SCHEMA}.exported_samples WHERE build_id = {sql_literal(build_id)}"
 
     def change(con: duckdb.DuckDBPyConnection) -> None:
@@ -271,7 +307,8 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
             if isinstance(database, Path):
                 con.execute("DETACH fbt_build")
 
-    return prepare_state(project, change, None if isinstance(database, Path) else database)
+    host = None if isinstance(database, Path) else database
+    return prepare_state(project, change, host, None if other else version)  # (merged: not the database's)
 
 
 def select_ids(written: list[tuple[str, str, str]]) -> str:

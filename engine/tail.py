@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .logcheck import Fingerprint, fingerprint
 from .render import quote_identifier
 from .runner import duckdb_errors
 from .vars import sql_literal
@@ -163,16 +164,64 @@ def last_parse(con: duckdb.DuckDBPyConnection, database: Path, log: str) -> Pars
     return Parse(*row) if row else None
 
 
-def plan_tail(path: Path, before: Parse | None, key: str, aside: Path) -> tuple[Tail | None, str]:
-    """Read only the new records (a Tail, their document written at aside), or everything: (None, why)."""
+@dataclass(frozen=True)
+class Hashed:
+    """A log's hashes taken ahead (hash_ahead), as plan_tail takes them: of the bytes before start
+    (where the last build's records ended) and before end (where its records end now), of the file
+    as its fingerprint was before and after."""
+
+    fingerprint: Fingerprint
+    start: int
+    end: int
+    digests: list[str]
+
+
+def hash_ahead(database: Path, logs: dict[str, Path]) -> Future:
+    """On a thread, while the project compiles (the other core; XXH3 and reads release the GIL):
+    for each file of logs that the last build parsed whole (its name in fbt.log_parse: `shown`),
+    the hashes plan_tail needs, as a list of Hashed; those of a file that changed meanwhile, or
+    cannot be read, are left out (plan_tail hashes it then)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(hash_logs, database, logs)
+    pool.shutdown(wait=False)
+    return future
+
+
+def hash_logs(database: Path, logs: dict[str, Path]) -> list[Hashed]:
+    import duckdb
+
+    found = []
+    with duckdb.connect() as con:
+        for name, path in logs.items():
+            try:
+                before = last_parse(con, database, name)
+                then = fingerprint(path)
+                end = records_end(path) if before else None
+                if before is None or end is None or end < before.end:
+                    continue
+                digests = hash_prefix(path, before.end, end)
+                if fingerprint(path) == then:
+                    found.append(Hashed(then, before.end, end, digests))
+            except (OSError, duckdb.Error):  # (plan_tail says what is wrong, if anything is)
+                continue
+    return found
+
+
+def plan_tail(path: Path, before: Parse | None, key: str, aside: Path,
+              ahead: Hashed | None = None) -> tuple[Tail | None, str]:
+    """Read only the new records (a Tail, their document written at aside), or everything: (None,
+    why). ahead: the log's hashes taken ahead, when they are of the file as the build found it."""
     if before is None:
         return None, "no earlier build of this log to start from"
     if before.key != key:
         return None, "the log's models (or DuckDB) changed since the last build"
-    end = records_end(path)
-    if end is None or end < before.end:
-        return None, "the log ends before where the last build's records ended"
-    old, new = hash_prefix(path, before.end, end)
+    if ahead and ahead.start == before.end:
+        end, (old, new) = ahead.end, ahead.digests
+    else:
+        end = records_end(path)
+        if end is None or end < before.end:
+            return None, "the log ends before where the last build's records ended"
+        old, new = hash_prefix(path, before.end, end)
     if old != before.digest:
         return None, "the records the last build read changed (edited, removed or written anew)"
     if not write_new_records(path, before.end, end, before.records == 0, aside):

@@ -74,6 +74,33 @@ def test_a_var_that_ranks_the_samples_makes_them_anew(tmp_path):
     assert "database: changed in place\n" in said  # dedup ranks the ratings of a prompt and reply
 
 
+def history(p) -> tuple[list, list]:
+    """The export history in the database's copy of the state, and in the state file."""
+    copy = p.query("select format, sample_id, build_id from state.exported_samples order by all")
+    with duckdb.connect(str(p.root / "data" / "fbt_state.duckdb"), read_only=True) as con:
+        return copy, con.execute("select format, sample_id, build_id from exported_samples order by all").fetchall()
+
+
+def test_the_history_is_the_state_files_whatever_wrote_it_last(tmp_path):
+    """A database changed in place keeps its copy of the export history as the state file's when
+    its build wrote the file last (their version stamps: engine/state.py), and takes the file's
+    history again when another writer did: here, a backup of the file put back."""
+    old = log_of(40)
+    pair = twins(tmp_path, old, "--new-only")
+    backups = [(p.root / "data" / "fbt_state.duckdb").read_bytes() for p in pair]
+    rebuild(pair, old + log_of(10, start=41), "--new-only")
+    copy, file = history(pair[0])
+    assert copy == file and len({row[2] for row in file}) == 2  # two builds' rows
+    for p, backup in zip(pair, backups, strict=True):  # the day before's history, back
+        (p.root / "data" / "fbt_state.duckdb").write_bytes(backup)
+    said = rebuild(pair, old + log_of(12, start=41), "--new-only")  # (the same files as a build anew)
+    assert "database: changed in place, the new records' rows added to training_samples" in said
+    copy, file = history(pair[0])
+    assert copy == file and len({row[2] for row in file}) == 2  # the first day's and this one's
+    samples = pair[0].query("select count(*) from training_set")[0][0]
+    assert len([row for row in file if row[0] == "json"]) == samples  # the second day's samples written again
+
+
 def test_the_new_only_files_are_the_same_read_apart_or_not(tmp_path, monkeypatch):
     """held_rows (few rows held: read apart) and the pass over every row write the same bytes."""
     old = log_of(60)
