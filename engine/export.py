@@ -155,9 +155,15 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
             return None
         table = f"fbt_held_{model}"
         flags = [f"fbt_in_{i}" for i in range(len(items))]
-        flagged = ", ".join(f"{item.rows_sql()} AS {flag}" for item, flag in zip(items, flags, strict=True))
+        # each row's history looked up once per format (a format's files are one per split)
+        before = {fmt: f"fbt_before_{i}" for i, fmt in enumerate(formats)}
+        looked_up = ", ".join(f"{item.written_before_sql()} AS {before[item.exporter.name]}"
+                              for item in {item.exporter.name: item for item in items}.values())
+        flagged = ", ".join(f"{item.rows_sql(before[item.exporter.name])} AS {flag}"
+                            for item, flag in zip(items, flags, strict=True))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
-                    f"SELECT * FROM (SELECT *, {flagged} FROM {name}) WHERE {' OR '.join(flags)}")
+                    f"SELECT * EXCLUDE ({', '.join(before.values())}) FROM (SELECT *, {flagged} FROM "
+                    f"(SELECT *, {looked_up} FROM {name})) WHERE {' OR '.join(flags)}")
         held = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
                            f"FROM {quote_identifier(table)}").fetchone()
     return Held(table, flags, [n - h for n, h in zip(in_split, held, strict=True)])

@@ -32,11 +32,12 @@ class Export:
     new_only: bool = False     # leave out the rows (by the model's unique_key) this format wrote before
     shard_bytes: int | None = None  # written as shards of at most this many bytes past it (engine/shards.py)
 
-    def rows_sql(self) -> str:
-        """The condition on the model's rows that this file holds ('' for all of them)."""
+    def rows_sql(self, written_before: str | None = None) -> str:
+        """The condition on the model's rows that this file holds ('' for all of them); with
+        written_before, the column that holds written_before_sql()'s value (looked up apart)."""
         conditions = [self.split_sql()] if self.split else []
         if self.new_only:
-            conditions.append(f"NOT ({self.written_before_sql()})")
+            conditions.append(f"NOT ({written_before or self.written_before_sql()})")
         return " AND ".join(conditions)
 
     def left_out_sql(self) -> str:
