@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from threading import Event
 from typing import TYPE_CHECKING, Any
 
 from . import materialization
@@ -233,7 +234,9 @@ def hash_logs_ahead(b: Build) -> None:
         return
     files = [b.project.path(value) for var in b.project.sources.values()
              if isinstance(value := b.project.vars.get(var), str) and value]
-    b.ahead = hash_ahead(b.database, {b.project.show(path): path for path in files if path.is_file()})
+    halted = Event()
+    b.stack.callback(halted.set)  # (a build that ends sooner does not wait for it)
+    b.ahead = hash_ahead(b.database, {b.project.show(path): path for path in files if path.is_file()}, halted)
 
 
 def compile_project(b: Build) -> None:
