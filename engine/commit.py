@@ -11,10 +11,14 @@ command (build, run, test or query), so what anyone reads through fbt is the old
 one, never a mix. A build that changes its database in place (engine/increment.py) moves no
 database: its journal names the database and the build, and the transaction's commit, right
 after the journal is written, is the commit point; a journal whose build the database does not
-hold is dropped, with the files it lists."""
+hold is dropped, with the files it lists. A folder of shards that the build writes again is swapped
+whole with the staged one, where the system can (swap_folders): a reader finds the old shards or the
+new ones, never some of each."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import shutil
@@ -85,15 +89,18 @@ class InPlace:
 
 
 def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = None,
-           in_place: InPlace | None = None) -> None:
-    """Write the journal (the commit point), then remove what it lists as in the way, and make
-    every move it lists. With a database changed in place, the journal names it and the build,
-    and the commit point is its transaction's commit, right after the journal is written: a
-    journal whose build the database does not hold is of a build that never committed, and
-    roll_forward drops it with the files it lists."""
+           in_place: InPlace | None = None, swaps: list[Move] | None = None) -> None:
+    """Write the journal (the commit point), then swap each folder of shards it lists with its
+    staged one (swap_folders), remove what it lists as in the way, and make every move it lists.
+    With a database changed in place, the journal names it and the build, and the commit point is
+    its transaction's commit, right after the journal is written: a journal whose build the
+    database does not hold is of a build that never committed, and roll_forward drops it with the
+    files it lists."""
     partial = journal.with_name(journal.name + ".tmp")
-    document: dict[str, object] = {"moves": [[str(src), str(dst)] for src, dst in moves],
-                                   "removals": [[kind, str(path)] for kind, path in removals or []]}
+    document: dict[str, object] = {
+        "moves": [[str(src), str(dst)] for src, dst in moves],
+        "removals": [[kind, str(path)] for kind, path in removals or []],
+        "swaps": [[str(src), str(dst), src.stat().st_ino] for src, dst in swaps or []]}
     if in_place:
         document["in_place"] = {"database": str(in_place.database), "build": in_place.build}
     try:
@@ -130,6 +137,7 @@ def roll_forward(journal: Path, committed: bool = False) -> bool:
         document = json.loads(journal.read_text(encoding="utf-8"))
         moves = [(Path(s), Path(d)) for s, d in document["moves"]]
         removals = [(str(kind), Path(path)) for kind, path in document.get("removals", [])]
+        swaps = [(Path(src), Path(dst), int(inode)) for src, dst, inode in document.get("swaps", [])]
         in_place = document.get("in_place")
         if in_place and not committed and not holds_build(Path(in_place["database"]), str(in_place["build"])):
             drop_uncommitted(journal, moves)
@@ -138,7 +146,8 @@ def roll_forward(journal: Path, committed: bool = False) -> bool:
         raise CommitError(f"{journal}: the commit journal of a stopped build is damaged ({e}); delete "
                           f"it and build again: the build makes every file anew") from e
     try:
-        remove_stale(removals)
+        swapped = swap_folders(swaps)
+        remove_stale([(kind, path) for kind, path in removals if path.parent not in swapped])
     except OSError as e:
         raise CommitError(f"{e.filename}: an earlier build's file in the way of a finished build's could "
                           f"not be removed ({e.strerror}); remove it and run any fbt command to "
@@ -146,16 +155,48 @@ def roll_forward(journal: Path, committed: bool = False) -> bool:
     for number, (src, dst) in enumerate(moves, 1):
         pause_point(f"move-{number}")
         try:
-            if src.exists():  # else this move was made before the build was stopped
+            if src.exists() and dst.parent not in swapped:  # else made before a stop, or swapped whole
                 os.replace(src, dst)
         except OSError as e:
             raise CommitError(f"{dst}: a finished build's file could not be moved into place "
                               f"({e.strerror}); fix that and run any fbt command to complete the "
                               f"build") from e
-    for folder in {dst.parent for _, dst in moves} | {path.parent for _, path in removals}:
+    for folder in {dst.parent for _, dst in moves} | {path.parent for _, path in removals} | \
+            {dst.parent for _, dst, _ in swaps}:
         sync_folder(folder)
     journal.unlink()
     return True
+
+
+def swap_folders(swaps: list[tuple[Path, Path, int]]) -> set[Path]:
+    """Each folder of shards (dst) swapped whole with the build's staged one (src, whose inode the
+    journal noted), in one step, where the system can (Linux's renameat2): a reader finds the old
+    shards or the new, never some of each; the old ones, left in the staged folder's place, are
+    removed. Returns the folders swapped (before a stop, too); where the system cannot swap, the
+    journal's moves put the shards in one by one."""
+    swapped = set()
+    for src, dst, inode in swaps:
+        done = dst.is_dir() and dst.stat().st_ino == inode  # (swapped before the build was stopped)
+        if done or src.is_dir() and src.stat().st_ino == inode and exchange(src, dst):
+            shutil.rmtree(src, ignore_errors=True)
+            swapped.add(dst)
+    return swapped
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (renameat2's RENAME_EXCHANGE); False where the system or the file
+    system has no such call."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd, rename_exchange = -100, 2
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def holds_build(database: Path, build: str) -> bool:

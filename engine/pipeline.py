@@ -135,6 +135,7 @@ class Build:
     export_stack: ExitStack = field(default_factory=ExitStack)
     moves: list[Move] = field(default_factory=list)       # staged file -> its place, for the commit
     removals: list[Removal] = field(default_factory=list)  # an earlier build's files in the way (shards)
+    swaps: list[Move] = field(default_factory=list)       # staged folder of shards <-> the last build's
     copies: list[Path] = field(default_factory=list)      # staged files copied to another disk (check_targets)
     tail: Tail | None = None          # only the log's new records are parsed (plan_parse)
     log_source: str = ""              # the source of the log (when it is one file)
@@ -417,7 +418,8 @@ def finish_exports(b: Build) -> None:
     b.result.warnings += [why_not] if why_not else []
     for e in b.result.exports:
         b.removals += in_the_way(e.path, e.shards, b.project.show)
-        b.moves += place_files(b.staging / e.path.name, e.path, e.shards)
+        moves, swaps = place_files(b.staging / e.path.name, e.path, e.shards)
+        b.moves, b.swaps = b.moves + moves, b.swaps + swaps
 
 
 def note_parse(b: Build) -> None:
@@ -511,7 +513,7 @@ def commit_build(b: Build) -> None:
     """The journal of every move written (the commit point), then the moves, the database last (in
     place, its transaction commits right after the journal: then the commit point, engine/commit.py)."""
     if not b.in_place:
-        commit(journal_path(b.database), b.moves, b.removals)
+        commit(journal_path(b.database), b.moves, b.removals, swaps=b.swaps)
         return
     run = uuid.uuid4().hex
     b.con.execute("CREATE SCHEMA IF NOT EXISTS fbt")
@@ -527,7 +529,7 @@ def commit_build(b: Build) -> None:
                     return  # committed after all
             raise  # nothing changed
 
-    commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database))
+    commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database), b.swaps)
     con, b.con = b.con, None
     try:
         with uninterrupted(), duckdb_errors(b.project.show(b.database), DatabaseError):

@@ -216,12 +216,14 @@ def check_folder(place: Path, sharding: bool, show=str) -> None:
                           f"away and build again (nothing changed)")
 
 
-def place_files(staged: Path, place: Path, shards: tuple[str, ...]) -> list[tuple[Path, Path]]:
-    """The moves that put a staged file in its place: the file, or the folder of shards whole,
-    or (the place already a folder of shards) each shard into it."""
+def place_files(staged: Path, place: Path, shards: tuple[str, ...]
+                ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path]]]:
+    """The moves that put a staged file in its place (the file, or the folder of shards whole, or,
+    the place already a folder of shards, each shard into it), and the folder swap that does the
+    last in one step where the system can (engine/commit.py, swap_folders)."""
     if shards and place.is_dir() and not place.is_symlink():
-        return [(staged / shard, place / shard) for shard in shards]
-    return [(staged, place)]
+        return [(staged / shard, place / shard) for shard in shards], [(staged, place)]
+    return [(staged, place)], []
 
 
 def remove_stale(removals: list[Removal]) -> None:

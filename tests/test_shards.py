@@ -15,9 +15,12 @@ import pytest
 from conftest import Project, record
 from faults import fbt, kill, leftovers, spawn, wait_stopped
 
+import engine.commit
+
 FORMATS = ("json", "jsonl", "alpaca", "sharegpt", "openai", "kto", "kto_sharegpt")
 BUILD = ("build", "--format", *FORMATS, "--var", "val_ratio=0.3")
 LIMIT = 2000  # "2KB"
+TAG = re.compile(r'"(\w)问题')  # a row's tag (generated_log), in any format's text of its prompt
 SHARD = re.compile(r"(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})(?P<ext>\.jsonl?)")
 
 
@@ -217,6 +220,50 @@ def test_a_build_killed_while_it_commits_leaves_the_old_files_or_the_new(project
     assert fbt(project, *BUILD, "-q").returncode == 0
     assert tree(project.out) == expected["new"]
     assert leftovers(project) == []
+
+
+def tags(folder: Path) -> set[str]:
+    """The tags (generated_log) of the rows in a folder of shards: one build's rows have one."""
+    return {tag for shard in folder.iterdir() for tag in TAG.findall(shard.read_text(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize("point", ["move-1", "move-3"])
+def test_a_reader_during_the_commit_finds_the_old_shards_or_the_new_never_some_of_each(project, point):
+    """A folder of shards written again is swapped whole with the new one (engine/commit.py,
+    swap_folders), before the moves of the other files: stopped among them, every folder holds
+    the new build's shards alone."""
+    set_max_shard_size(project, '"2KB"')
+    project.write_log(generated_log(tag="a"))
+    assert fbt(project, *BUILD, "-q").returncode == 0
+    folders = [p for p in project.out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    names = {f.name: sorted(p.name for p in f.iterdir()) for f in folders}
+    assert folders and all(len(n) > 1 for n in names.values()) and all(tags(f) == {"a"} for f in folders)
+    project.write_log(generated_log(tag="b"))  # as many bytes: the same shards, other rows
+    build = spawn(project, *BUILD, "-q", pause_at=point)
+    try:
+        wait_stopped(build)
+        assert {f.name: sorted(p.name for p in f.iterdir()) for f in folders} == names
+        assert all(tags(f) == {"b"} for f in folders)
+    finally:
+        kill(build)
+    assert fbt(project, "query", "select 1").returncode == 0  # the commit completed
+    assert all(tags(f) == {"b"} for f in folders)
+    assert fbt(project, *BUILD, "-q").returncode == 0 and leftovers(project) == []  # (it clears staging)
+
+
+def test_where_folders_cannot_be_swapped_the_shards_are_moved_in_one_by_one(project, monkeypatch):
+    set_max_shard_size(project, '"2KB"')
+    files = {}
+    for side in ("swapped", "moved"):
+        if side == "moved":
+            monkeypatch.setattr(engine.commit, "exchange", lambda a, b: False)
+        for tag in ("a", "b"):
+            project.write_log(generated_log(tag=tag))
+            project.invoke(*BUILD)
+        files[side] = tree(project.out)
+        shutil.rmtree(project.out)
+    assert files["swapped"] == files["moved"] and leftovers(project) == []
+    assert set(TAG.findall("".join(data.decode("utf-8") for data in files["moved"].values()))) == {"b"}
 
 
 def test_a_folder_of_shards_holding_a_file_fbt_did_not_write_stops_the_build_before_it_builds(project):
