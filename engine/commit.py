@@ -188,7 +188,7 @@ def exchange(a: Path, b: Path) -> bool:
     system has no such call."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # (not Linux)
         return False
     at_cwd, rename_exchange = -100, 2
     if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
