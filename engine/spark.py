@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import sys
 import uuid
 import warnings
@@ -22,7 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatabaseError, ModelRunError, SourceError
+from .clock import utc_stamp
+from .errors import DatabaseError, LockError, ModelRunError, SourceError
 from .interrupts import uninterrupted
 from .logcheck import LOG, describe
 from .render import Rendered, quote_identifier
@@ -42,6 +44,7 @@ SESSIONS: dict[tuple, SparkSession] = {}
 BUILDING = "__fbt_building_"  # <model>__fbt_building_<run>_<step>: a table of a build not yet committed
 REPLACED = "__fbt_replaced_"  # <model>__fbt_replaced_<run>: the last build's, aside as the new moves in
 STATE = "fbt_state__"         # fbt's state: fbt_state__review_decisions, ...
+LOCK = "fbt_lock"             # a view, while a build writes the schema, naming it in its properties (lock)
 # pyspark 4.3 warns that pandas 3 is newer than it knows
 warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
@@ -211,9 +214,11 @@ class SparkRun:
         self.steps = 0  # tables written (a model with post hooks writes one a step)
         self.run = uuid.uuid4().hex[:8]  # in the names of this build's tables
         self.state: dict[str, pyarrow.Table] = {}  # the catalog's copy of fbt's state, merged in
+        self.locked = False  # this build holds the schema's lock (lock)
         if self.schema:
             with spark_errors(f"--target {target.name}: schema {self.schema}", DatabaseError):
                 self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_name(self.schema)}")
+                self.lock()
                 self.restore()  # a killed build's
                 self.discard(every_build=True)
                 self.state = {name: rows for name, rows in self.read_state().items() if name not in forget}
@@ -318,6 +323,47 @@ class SparkRun:
             else:
                 self.spark.sql(f"ALTER TABLE {self.qualified(aside)} RENAME TO {self.qualified(name)}")
 
+    def lock(self) -> None:
+        """One build at a time writes the schema, on whichever machine it runs: the build creates the
+        schema's view fbt_lock (the metastore refuses, in one step, a view that exists), naming
+        itself in the view's properties, and drops it when it ends (release). A view left by a
+        process of this machine that no longer runs (a killed build) is taken over; LockError, naming
+        the holder, when another build holds it."""
+        from pyspark.errors import PySparkException
+
+        me = {"fbt.host": socket.gethostname(), "fbt.boot": boot_id(), "fbt.pid": str(os.getpid()),
+              "fbt.run": self.run, "fbt.since": utc_stamp()}
+        properties = ", ".join(f"'{key}' = '{value}'" for key, value in me.items())
+        for attempt in (1, 2):
+            try:
+                self.spark.sql(f"CREATE VIEW {self.qualified(LOCK)} TBLPROPERTIES ({properties}) AS SELECT 1")
+                self.locked = True
+                return
+            except PySparkException as e:
+                if "ALREADY_EXISTS" not in str(e):
+                    raise
+            other = self.lock_holder()
+            ours = all(other.get(k) == me[k] for k in ("fbt.host", "fbt.boot"))
+            if attempt == 1 and ours and not running(other.get("fbt.pid", "")):
+                self.spark.sql(f"DROP VIEW IF EXISTS {self.qualified(LOCK)}")
+                continue
+            held = f"host {other.get('fbt.host')}, pid {other.get('fbt.pid')}, since {other.get('fbt.since')}"
+            raise LockError(f"schema {self.schema}: another build writes it ({held}); wait for it to end, "
+                            f"or, if it no longer runs, drop view {self.schema}.{LOCK} and build again")
+
+    def lock_holder(self) -> dict[str, str]:
+        """The properties of the schema's lock: who holds it."""
+        return {r[0]: r[1] for r in self.spark.sql(f"SHOW TBLPROPERTIES {self.qualified(LOCK)}").collect()}
+
+    def release(self) -> None:
+        """The schema's lock dropped, when this build holds it."""
+        if not self.locked:
+            return
+        with spark_errors(f"schema {self.schema}: its lock", DatabaseError):
+            if self.lock_holder().get("fbt.run") == self.run:
+                self.spark.sql(f"DROP VIEW IF EXISTS {self.qualified(LOCK)}")
+        self.locked = False
+
     def read_state(self) -> dict[str, pyarrow.Table]:
         """The state tables the schema holds (fbt_state__<table>), as Arrow, times as they were written."""
         present = self.listed()
@@ -344,7 +390,7 @@ class SparkRun:
     def discard(self, every_build: bool = False) -> None:
         """Drop the tables this build made and did not publish (all of them when it failed; the
         intermediate steps of a model with post hooks), or those of every build (a killed one's:
-        one build at a time writes a schema, as fbt's build lock makes it on one machine)."""
+        one build at a time writes a schema: lock)."""
         if not self.schema:
             return
         mine = f"{BUILDING}{'' if every_build else self.run + '_'}"
@@ -352,6 +398,26 @@ class SparkRun:
             for table in self.listed():
                 if mine in table:
                     self.spark.sql(f"DROP TABLE {self.qualified(table)}")
+
+
+def boot_id() -> str:
+    """This boot of this machine (two machines may share a host name; a pid is of one boot), where
+    the system says it."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
+def running(pid: str) -> bool:
+    """Is a process of this machine running under pid (a number)?"""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError, OSError):  # (not a pid; another user's process)
+        return True
+    return True
 
 
 def spark_name(name: str) -> str:

@@ -8,13 +8,15 @@ in FBT_CATALOG_PROJECT, when given."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from engine.project import load_project
-from engine.spark import BUILDING, STATE, spark_session
+from engine.spark import BUILDING, STATE, boot_id, spark_session
 
 from conftest import copy_project, record
 
@@ -133,3 +135,28 @@ def test_a_build_that_commits_replaces_them_and_a_new_machine_has_the_catalogs_s
     assert len(samples(project)) == 20
     kept, there = state_rows(project)
     assert kept == there and len(kept["exported_samples"]) == 2 * 14 + 20
+
+
+def test_one_build_at_a_time_writes_the_schema_on_whichever_machine_it_runs(built):
+    """The schema's lock (engine/spark.py, SparkRun.lock): held by another machine's build, then left
+    by a killed build of this machine (its pid no longer runs), which the next build takes over.
+    (Last: its build changes what the tests above look at.)"""
+    project, _ = built
+    spark = catalog(project)
+    held = "'fbt.run' = '0badc0de', 'fbt.since' = '20261202T010203Z'"
+    spark.sql(f"CREATE VIEW fbt.fbt_lock TBLPROPERTIES ('fbt.host' = 'gpu-7', 'fbt.boot' = 'b', "
+              f"'fbt.pid' = '4242', {held}) AS SELECT 1")
+    before = spark_counts(project)
+    result = project.invoke("build", "--target", "tables", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: schema fbt: another build writes it (host gpu-7, pid 4242, since "
+                             "20261202T010203Z); wait for it to end, or, if it no longer runs, drop view "
+                             "fbt.fbt_lock and build again\n")
+    assert spark_counts(project) == before
+    spark.sql("DROP VIEW fbt.fbt_lock")
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    spark.sql(f"CREATE VIEW fbt.fbt_lock TBLPROPERTIES ('fbt.host' = '{socket.gethostname()}', "
+              f"'fbt.boot' = '{boot_id()}', 'fbt.pid' = '{ended.pid}', {held}) AS SELECT 1")
+    project.invoke("build", "--target", "tables")
+    assert "fbt_lock" not in spark_counts(project)
