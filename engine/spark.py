@@ -211,6 +211,7 @@ class SparkRun:
         self.con = con
         self.schema = target.settings.get("schema")  # where the models' tables are kept; None: nowhere
         self.tables: dict[str, str] = {}  # model -> its table of this build, when kept in the schema
+        self.pending: set[str] = set()    # this build's tables in the schema, not yet in place (discard)
         self.steps = 0  # tables written (a model with post hooks writes one a step)
         self.run = uuid.uuid4().hex[:8]  # in the names of this build's tables
         self.state: dict[str, pyarrow.Table] = {}  # the catalog's copy of fbt's state, merged in
@@ -272,6 +273,7 @@ class SparkRun:
             return rows
         self.steps += 1
         table = self.qualified(f"{name}{BUILDING}{self.run}_{self.steps}")
+        self.pending.add(table)
         voids = [f.name for f in frame.schema.fields if f.dataType.typeName() == "void"]
         if voids:  # (Parquet keeps no column of NULL's own type: a text one, NULL in every row)
             frame = frame.withColumns({c: frame[spark_name(c)].cast("string") for c in voids})
@@ -296,6 +298,7 @@ class SparkRun:
         with uninterrupted():
             for name, table in self.tables.items():
                 self.swap(table, name, present)
+                self.pending.discard(table)
                 published.append(f"{self.schema}.{name}")
         self.tables.clear()
         self.discard()
@@ -382,22 +385,25 @@ class SparkRun:
             frame = frame.withColumns({f.name: frame[f.name].cast("timestamp_ntz")
                                        for f in frame.schema.fields if isinstance(f.dataType, TimestampType)})
             written = self.qualified(f"{STATE}{name}{BUILDING}{self.run}_0")
+            self.pending.add(written)
             with spark_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
                 frame.write.format("parquet").saveAsTable(written)
             with uninterrupted():
                 self.swap(written, STATE + name, present)
+            self.pending.discard(written)
 
     def discard(self, every_build: bool = False) -> None:
         """Drop the tables this build made and did not publish (all of them when it failed; the
-        intermediate steps of a model with post hooks), or those of every build (a killed one's:
-        one build at a time writes a schema: lock)."""
+        intermediate steps of a model with post hooks), or, found in the schema's listing, those of
+        every build (a killed one's: one build at a time writes a schema: lock)."""
         if not self.schema:
             return
-        mine = f"{BUILDING}{'' if every_build else self.run + '_'}"
         with spark_errors(f"schema {self.schema}: dropping the tables of a build", DatabaseError):
-            for table in self.listed():
-                if mine in table:
-                    self.spark.sql(f"DROP TABLE {self.qualified(table)}")
+            if every_build:
+                self.pending |= {self.qualified(table) for table in self.listed() if BUILDING in table}
+            for table in sorted(self.pending):
+                self.spark.sql(f"DROP TABLE IF EXISTS {table}")
+                self.pending.discard(table)
 
 
 def boot_id() -> str:
