@@ -19,12 +19,12 @@ import sys
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clock import utc_stamp
-from .errors import DatabaseError, LockError, ModelRunError, SourceError
+from .errors import DatabaseError, EngineError, LockError, ModelRunError, SourceError
 from .interrupts import uninterrupted
 from .logcheck import LOG, describe
 from .render import Rendered, quote_identifier
@@ -216,6 +216,17 @@ class SparkRun:
         self.run = uuid.uuid4().hex[:8]  # in the names of this build's tables
         self.state: dict[str, pyarrow.Table] = {}  # the catalog's copy of fbt's state, merged in
         self.locked = False  # this build holds the schema's lock (lock)
+        try:
+            self.register(target, sources, forget)
+        except BaseException:  # (the build has no SparkRun to release it: clean_up)
+            with suppress(EngineError):
+                self.release()
+            raise
+
+    def register(self, target: Target, sources: dict[str, Path], forget: Iterable[str]) -> None:
+        """The schema locked, a killed build's tables mended and the catalog's state merged in (with
+        a schema); the logs and fbt's state as temporary views."""
+        con = self.con
         if self.schema:
             with spark_errors(f"--target {target.name}: schema {self.schema}", DatabaseError):
                 self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_name(self.schema)}")
