@@ -24,8 +24,9 @@ def summarize(result: BuildResult, show=str) -> list[str]:
     if parse.get("parsed") == "new records" and not parse.get("new"):
         lines.append(f"log: no new records since the last build (its {parse['kept']:,} rows kept)")
     elif parse.get("parsed") == "new records":
-        lines.append(f"log: parsed only the {parse['new']:,} new records (the {parse['kept']:,} "
-                     f"before them as the last build parsed them)")
+        new = f"{parse['new']:,} new record" + ("s" if parse["new"] != 1 else "")
+        lines.append(f"log: parsed only the {new} (the {parse['kept']:,} before "
+                     f"{'them' if parse['new'] != 1 else 'it'} as the last build parsed them)")
     elif parse.get("parsed"):
         lines.append(f"log: parsed all of it ({parse['why']})")
     if parse.get("in_place") is False:
