@@ -18,19 +18,19 @@ new ones, never some of each."""
 from __future__ import annotations
 
 import ctypes
-import errno
 import json
 import os
 import shutil
 import signal
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CommitError, LockError
 from .interrupts import uninterrupted
 from .lock import build_lock
-from .shards import Removal, remove_stale
+from .shards import Removal, is_shard_of, listing, remove_stale
 
 Move = tuple[Path, Path]
 ROOM = 1 << 20  # bytes the journal and the folders' entries may need, beyond the files copied
@@ -172,31 +172,40 @@ def swap_folders(swaps: list[tuple[Path, Path, int]]) -> set[Path]:
     """Each folder of shards (dst) swapped whole with the build's staged one (src, whose inode the
     journal noted), in one step, where the system can (Linux's renameat2): a reader finds the old
     shards or the new, never some of each; the old ones, left in the staged folder's place, are
-    removed. Returns the folders swapped (before a stop, too); where the system cannot swap, the
-    journal's moves put the shards in one by one."""
+    removed. A folder that holds anything but shards of its name (or is no longer a folder) is not
+    swapped. Returns the folders swapped (before a stop, too); the journal's moves put the shards
+    of any other in one by one."""
     swapped = set()
     for src, dst, inode in swaps:
         done = dst.is_dir() and dst.stat().st_ino == inode  # (swapped before the build was stopped)
-        if done or src.is_dir() and src.stat().st_ino == inode and exchange(src, dst):
-            shutil.rmtree(src, ignore_errors=True)
-            swapped.add(dst)
+        if not done and not (src.is_dir() and src.stat().st_ino == inode and only_shards(dst)
+                             and exchange(src, dst)):
+            continue
+        if src.is_dir():  # (the old shards: nothing else, as only_shards said before the swap)
+            for entry in listing(src):
+                if is_shard_of(entry, dst.name):
+                    (src / entry).unlink()
+            with suppress(OSError):  # (not empty: what was put there meanwhile is left to the user)
+                src.rmdir()
+        swapped.add(dst)
     return swapped
 
 
+def only_shards(folder: Path) -> bool:
+    """Is folder a folder (not a symlink) holding nothing but shards of its name?"""
+    return folder.is_dir() and not folder.is_symlink() and all(is_shard_of(e, folder.name)
+                                                                for e in listing(folder))
+
+
 def exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step (renameat2's RENAME_EXCHANGE); False where the system or the file
-    system has no such call."""
+    """Swap two paths in one step (renameat2's RENAME_EXCHANGE); False where the system, or the file
+    system, cannot (or the call fails: the moves then do it one by one, saying what fails)."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError, TypeError):  # (not Linux)
         return False
     at_cwd, rename_exchange = -100, 2
-    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
+    return renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0
 
 
 def holds_build(database: Path, build: str) -> bool:

@@ -141,7 +141,7 @@ class Held:
 def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> Held | None:
     """For a pass of --new-only files: when the history holds most of the model's rows in each
     format (a daily build), the rows any file holds as a temporary table, each row's history looked
-    up once, where the pass would look it up for each file and range; else None."""
+    up once per format, where the pass would look it up for each file and range; else None."""
     name = quote_identifier(model)
     splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)"
                        for item in items)

@@ -17,7 +17,6 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from threading import Event
 from typing import TYPE_CHECKING, Any
 
 from . import materialization
@@ -66,7 +65,17 @@ from .runner import (
 )
 from .shards import Removal, check_folder, in_the_way, place_files
 from .state import last_read, load_state, read_state, record_history, stage_state, state_path
-from .tail import Tail, copy_rows, hash_ahead, last_parse, plan_tail, record_parse, rows_key, start_hash
+from .tail import (
+    Hashing,
+    Tail,
+    copy_rows,
+    hash_ahead,
+    last_parse,
+    plan_tail,
+    record_parse,
+    rows_key,
+    start_hash,
+)
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -140,7 +149,7 @@ class Build:
     tail: Tail | None = None          # only the log's new records are parsed (plan_parse)
     log_source: str = ""              # the source of the log (when it is one file)
     parsed: Future | None = None      # (end, hash) of the log, for the next build, when parsed whole
-    ahead: Future | None = None       # the logs' hashes a tail needs, taken while compiling (hash_logs_ahead)
+    ahead: Hashing | None = None      # the logs' hashes a tail needs, taken while compiling (hash_logs_ahead)
     rows_key: str = ""                # what made the log model's rows (engine/tail.py)
     in_place: bool = False            # the last build's database is changed in place (engine/increment.py)
     keys: dict[str, str] = field(default_factory=dict)  # each incremental model's rows key
@@ -235,9 +244,8 @@ def hash_logs_ahead(b: Build) -> None:
         return
     files = [b.project.path(value) for var in b.project.sources.values()
              if isinstance(value := b.project.vars.get(var), str) and value]
-    halted = Event()
-    b.stack.callback(halted.set)  # (a build that ends sooner does not wait for it)
-    b.ahead = hash_ahead(b.database, {b.project.show(path): path for path in files if path.is_file()}, halted)
+    b.ahead = hash_ahead(b.database, {b.project.show(path): path for path in files if path.is_file()})
+    b.stack.callback(b.ahead.stop)  # (a build that ends sooner does not wait for it)
 
 
 def compile_project(b: Build) -> None:
@@ -335,8 +343,11 @@ def plan_parse(b: Build) -> None:
         b.stack.callback(aside.unlink, missing_ok=True)
         with duckdb.connect() as con:
             before = last_parse(con, b.database, log_name(b))
-        found = b.fingerprints[files[0]]
-        ahead = next((h for h in b.ahead.result() if h.fingerprint == found), None) if b.ahead else None
+        ahead = None
+        if b.ahead and before and before.key == b.rows_key:
+            ahead = next((h for h in b.ahead.result() if h.fingerprint == b.fingerprints[files[0]]), None)
+        elif b.ahead:  # (the log is parsed whole: its hashes are of no use)
+            b.ahead.stop()
         b.tail, why = plan_tail(files[0], before, b.rows_key, aside, ahead)
     if b.tail is None:
         b.parsed = start_hash(files[0])

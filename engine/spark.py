@@ -341,29 +341,35 @@ class SparkRun:
         """One build at a time writes the schema, on whichever machine it runs: the build creates the
         schema's view fbt_lock (the metastore refuses, in one step, a view that exists), naming
         itself in the view's properties, and drops it when it ends (release). A view left by a
-        process of this machine that no longer runs (a killed build) is taken over; LockError, naming
-        the holder, when another build holds it."""
+        process of this machine that is gone (a killed build: the same host, boot and pid namespace,
+        no process of its pid started when it did) is taken over; LockError, naming the holder, when
+        another build holds it. (Taking over is a read, then a drop of the view only if it is still
+        the dead build's: two builds taking over at that very moment could both drop it.)"""
         from pyspark.errors import PySparkException
 
-        me = {"fbt.host": socket.gethostname(), "fbt.boot": boot_id(), "fbt.pid": str(os.getpid()),
-              "fbt.run": self.run, "fbt.since": utc_stamp()}
+        me = {**this_process(), "fbt.run": self.run, "fbt.since": utc_stamp()}
         properties = ", ".join(f"'{key}' = '{value}'" for key, value in me.items())
-        for attempt in (1, 2):
+        other: dict[str, str] = {}
+        for _ in range(3):
             try:
                 self.spark.sql(f"CREATE VIEW {self.qualified(LOCK)} TBLPROPERTIES ({properties}) AS SELECT 1")
                 self.locked = True
                 return
             except PySparkException as e:
-                if "ALREADY_EXISTS" not in str(e):
+                if "ALREADY_EXISTS" not in str(e) and "already exists" not in str(e).lower():
                     raise
-            other = self.lock_holder()
-            ours = all(other.get(k) == me[k] for k in ("fbt.host", "fbt.boot"))
-            if attempt == 1 and ours and not running(other.get("fbt.pid", "")):
-                self.spark.sql(f"DROP VIEW IF EXISTS {self.qualified(LOCK)}")
+            try:
+                other = self.lock_holder()
+            except PySparkException:  # (dropped meanwhile: try again)
                 continue
-            held = f"host {other.get('fbt.host')}, pid {other.get('fbt.pid')}, since {other.get('fbt.since')}"
-            raise LockError(f"schema {self.schema}: another build writes it ({held}); wait for it to end, "
-                            f"or, if it no longer runs, drop view {self.schema}.{LOCK} and build again")
+            if not gone(other):
+                break
+            with suppress(PySparkException):
+                if self.lock_holder().get("fbt.run") == other.get("fbt.run"):  # (still the dead one's)
+                    self.spark.sql(f"DROP VIEW IF EXISTS {self.qualified(LOCK)}")
+        held = f"host {other.get('fbt.host')}, pid {other.get('fbt.pid')}, since {other.get('fbt.since')}"
+        raise LockError(f"schema {self.schema}: another build writes it ({held}); wait for it to end, "
+                        f"or, if it no longer runs, drop view {self.schema}.{LOCK} and build again")
 
     def lock_holder(self) -> dict[str, str]:
         """The properties of the schema's lock: who holds it."""
@@ -417,24 +423,44 @@ class SparkRun:
                 self.pending.discard(table)
 
 
-def boot_id() -> str:
-    """This boot of this machine (two machines may share a host name; a pid is of one boot), where
-    the system says it."""
+def this_process() -> dict[str, str]:
+    """This process, as a lock names it: the host, its boot, the pid namespace (containers share the
+    host's boot), the pid and when the process started (pids are reused); '' where /proc does not
+    say."""
+    return {"fbt.host": socket.gethostname(), "fbt.boot": read_proc("sys/kernel/random/boot_id"),
+            "fbt.pidns": str(proc_inode("self/ns/pid")), "fbt.pid": str(os.getpid()),
+            "fbt.started": started(os.getpid())}
+
+
+def gone(holder: dict[str, str]) -> bool:
+    """Is the process a lock names one of this machine (host, boot, pid namespace) that no longer
+    runs (no process of its pid started when it did)? False where that cannot be told."""
+    me = this_process()
+    here = all(holder.get(key) == me[key] and me[key] not in ("", "0")
+               for key in ("fbt.host", "fbt.boot", "fbt.pidns"))
+    since = holder.get("fbt.started", "")
+    return here and bool(since) and started(holder.get("fbt.pid", "")) != since
+
+
+def started(pid: int | str) -> str:
+    """When process pid started (clock ticks since boot, /proc/<pid>/stat's 22nd field); '' when
+    there is no such process."""
+    stat = read_proc(f"{pid}/stat") if str(pid).isdigit() else ""
+    return stat[stat.rindex(")") + 2:].split()[19] if ")" in stat else ""
+
+
+def read_proc(name: str) -> str:
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        return Path("/proc", name).read_text(encoding="ascii", errors="replace").strip()
     except OSError:
         return ""
 
 
-def running(pid: str) -> bool:
-    """Is a process of this machine running under pid (a number)?"""
+def proc_inode(name: str) -> int:
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (ValueError, PermissionError, OSError):  # (not a pid; another user's process)
-        return True
-    return True
+        return os.stat(Path("/proc", name)).st_ino
+    except OSError:
+        return 0
 
 
 def spark_name(name: str) -> str:

@@ -179,15 +179,31 @@ class Hashed:
     digests: list[str]
 
 
-def hash_ahead(database: Path, logs: dict[str, Path], halted: Event) -> Future:
+@dataclass(frozen=True)
+class Hashing:
+    """Logs being hashed ahead, on a thread (hash_ahead): result() waits for their Hashed, stop()
+    ends the hashing sooner (none is needed)."""
+
+    future: Future
+    halted: Event
+
+    def result(self) -> list[Hashed]:
+        return self.future.result()
+
+    def stop(self) -> None:
+        self.halted.set()
+
+
+def hash_ahead(database: Path, logs: dict[str, Path]) -> Hashing:
     """On a thread, while the project compiles (the other core; XXH3 and reads release the GIL):
     for each of logs (the name fbt.log_parse knows it by -> its file) that the last build read, the
-    hashes plan_tail needs, as a list of Hashed; those of a file that changed meanwhile, or cannot
-    be read, are left out (plan_tail hashes it then). Setting halted stops it (the build ended)."""
+    hashes plan_tail needs; those of a file that changed meanwhile, or cannot be read, are left out
+    (plan_tail hashes it then)."""
+    halted = Event()
     pool = ThreadPoolExecutor(max_workers=1)
     future = pool.submit(hash_logs, database, logs, halted)
     pool.shutdown(wait=False)
-    return future
+    return Hashing(future, halted)
 
 
 def hash_logs(database: Path, logs: dict[str, Path], halted: Event) -> list[Hashed]:

@@ -251,6 +251,25 @@ def test_a_reader_during_the_commit_finds_the_old_shards_or_the_new_never_some_o
     assert fbt(project, *BUILD, "-q").returncode == 0 and leftovers(project) == []  # (it clears staging)
 
 
+def test_a_file_put_in_a_folder_of_shards_before_a_stopped_commit_completes_is_kept(project):
+    """A build killed at its commit point is completed by the next fbt command, maybe days later: a
+    folder that holds more than its shards by then is not swapped (the old folder would go, and the
+    file with it), its shards are moved in one by one."""
+    set_max_shard_size(project, '"2KB"')
+    project.write_log(generated_log(tag="a"))
+    assert fbt(project, *BUILD, "-q").returncode == 0
+    project.write_log(generated_log(tag="b"))
+    build = spawn(project, *BUILD, "-q", pause_at="journal-written")
+    try:
+        wait_stopped(build)
+    finally:
+        kill(build)
+    folder = project.out / "high_quality_samples_train.jsonl"
+    (folder / "my_notes.txt").write_text("mine", encoding="utf-8")
+    assert fbt(project, "query", "select 1").returncode == 0  # the commit completed
+    assert (folder / "my_notes.txt").read_text(encoding="utf-8") == "mine" and tags(folder) == {"b"}
+
+
 def test_where_folders_cannot_be_swapped_the_shards_are_moved_in_one_by_one(project, monkeypatch):
     set_max_shard_size(project, '"2KB"')
     files = {}
