@@ -12,8 +12,8 @@ one, never a mix. A build that changes its database in place (engine/increment.p
 database: its journal names the database and the build, and the transaction's commit, right
 after the journal is written, is the commit point; a journal whose build the database does not
 hold is dropped, with the files it lists. A folder of shards that the build writes again is swapped
-whole with the staged one, where the system can (swap_folders): a reader finds the old shards or the
-new ones, never some of each."""
+whole with the staged one, where the system can (swap_folders): a reader that opens it finds the old
+shards or the new ones, never some of each."""
 
 from __future__ import annotations
 
@@ -170,11 +170,11 @@ def roll_forward(journal: Path, committed: bool = False) -> bool:
 
 def swap_folders(swaps: list[tuple[Path, Path, int]]) -> set[Path]:
     """Each folder of shards (dst) swapped whole with the build's staged one (src, whose inode the
-    journal noted), in one step, where the system can (Linux's renameat2): a reader finds the old
-    shards or the new, never some of each; the old ones, left in the staged folder's place, are
-    removed. A folder that holds anything but shards of its name (or is no longer a folder) is not
-    swapped. Returns the folders swapped (before a stop, too); the journal's moves put the shards
-    of any other in one by one."""
+    journal noted), in one step, where the system can (Linux's renameat2): a reader that opens it
+    finds the old shards or the new, never some of each; the old ones, left in the staged
+    folder's place, are removed. A folder that holds anything but shards of its name (or is no
+    longer a folder) is not swapped. Returns the folders swapped (before a stop, too); the
+    journal's moves put the shards of any other in one by one."""
     swapped = set()
     for src, dst, inode in swaps:
         done = dst.is_dir() and dst.stat().st_ino == inode  # (swapped before the build was stopped)
