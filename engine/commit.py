@@ -30,7 +30,7 @@ from pathlib import Path
 from .errors import CommitError, LockError
 from .interrupts import uninterrupted
 from .lock import build_lock
-from .shards import Removal, is_shard_of, listing, remove_stale
+from .shards import Removal, is_shard_of, listing, only_shards, remove_stale
 
 Move = tuple[Path, Path]
 ROOM = 1 << 20  # bytes the journal and the folders' entries may need, beyond the files copied
@@ -189,12 +189,6 @@ def swap_folders(swaps: list[tuple[Path, Path, int]]) -> set[Path]:
                 src.rmdir()
         swapped.add(dst)
     return swapped
-
-
-def only_shards(folder: Path) -> bool:
-    """Is folder a folder (not a symlink) holding nothing but shards of its name?"""
-    return folder.is_dir() and not folder.is_symlink() and all(is_shard_of(e, folder.name)
-                                                                for e in listing(folder))
 
 
 def exchange(a: Path, b: Path) -> bool:

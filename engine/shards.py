@@ -204,6 +204,12 @@ def listing(place: Path) -> list[str]:
     return sorted(os.listdir(place)) if place.is_dir() and not place.is_symlink() else []
 
 
+def only_shards(folder: Path) -> bool:
+    """Is folder a folder (not a symlink) holding nothing but shards of its name?"""
+    return folder.is_dir() and not folder.is_symlink() and all(is_shard_of(e, folder.name)
+                                                                for e in listing(folder))
+
+
 def check_folder(place: Path, sharding: bool, show=str) -> None:
     """CommitError when a folder of shards in a file's place holds files fbt did not write, or a
     folder in the place of a file that may be written as shards (sharding) holds any (said when the
