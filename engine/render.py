@@ -3,12 +3,15 @@ macros."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import CompileError, EngineError
@@ -19,6 +22,7 @@ from .project import Project, SqlFile
 from .roles import ROLES
 from .vars import Literal, sql_literal, suggest
 
+JINJA = re.compile(r"\{[{%#]")  # where Jinja would render something
 MACROS = SqlFile("__macros__", Path("macros"), "")
 CONFIG_KEYS = {"materialized": ("table", "view"), "export": None, "tests": None,
                "splits": None, "summary": (True, False), "post_hook": None, "unique_key": None,
@@ -116,10 +120,29 @@ class Adapter:
                            f"macros/; define one of them")
 
 
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Each template's Python code, kept in the target folder by its text's checksum (Jinja's own
+    bytecode cache, written atomically): a build whose models and macros have not changed skips
+    Jinja's parse and compile, 0.2 s of every build. A folder it cannot write is no cache."""
+
+    def __init__(self, folder: Path):
+        super().__init__(str(folder))
+        self.folder = folder
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 class Renderer:
     """One Jinja environment per project; the macros are compiled once, into one module, so that a
     macro may call a macro of another file. Sandboxed, as defence in depth: no template reaches
-    Python's internals (cycler.__init__.__globals__), at no measured cost (README, Vars)."""
+    Python's internals (cycler.__init__.__globals__), at no measured cost (README, Vars). Templates
+    are loaded by path, their code cached on disk (CompiledTemplates), not in memory: a path's
+    text may change between two renders (tests write a model again)."""
 
     def __init__(self, project: Project):
         self.project = project
@@ -130,7 +153,8 @@ class Renderer:
         self.adding: dict[str, str] = {}     # model adding the new records' rows -> the query of them
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
-            loader=jinja2.FunctionLoader(self._load),
+            loader=jinja2.FunctionLoader(self._load), cache_size=0,
+            bytecode_cache=CompiledTemplates(project.target_dir / f"jinja-{jinja2.__version__}"),
         )
         self.env.filters["literal"] = sql_literal
         self.env.filters["char"] = chr  # a code point as its character (macros/text.sql)
@@ -141,18 +165,32 @@ class Renderer:
                                 is_incremental=self.is_incremental, new_rows=self.new_rows)
         self._formats: dict[Path, str] = {}
         self._macro_files = self.project.macros
+        self._texts: dict[str, str] = {}  # template name -> the text of the model or test rendered
         try:
             module = self.env.get_template("__macros__").make_module()
         except jinja2.TemplateSyntaxError as e:
             raise CompileError(f"{self.locate(MACROS, e.lineno)}: {e.message}; fix the Jinja") from e
-        self._macro_hooks = literal_hooks(self.env.parse(self._load("__macros__")[0]))
         self.env.globals.update({name: getattr(module, name) for name in dir(module)
                                  if not name.startswith("_")})
+
+    @cached_property
+    def macro_hooks(self) -> set[str]:
+        """The literal texts of the macros (literal_hooks)."""
+        return literal_hooks(self.env.parse(self._load("__macros__")[0]))
 
     def _load(self, name: str):
         if name == "__macros__":
             return "\n".join(f.text for f in self._macro_files), "__macros__", lambda: True
+        if name in self._texts:
+            return self._texts[name], name, lambda: False
         return None
+
+    def _template(self, sql_file: SqlFile) -> jinja2.Template:
+        self._texts[str(sql_file.path)] = sql_file.text
+        try:
+            return self.env.get_template(str(sql_file.path))
+        except jinja2.TemplateSyntaxError as e:
+            raise CompileError(f"{self.locate(sql_file, e.lineno)}: {e.message}; fix the Jinja") from e
 
     def _parse(self, sql_file: SqlFile) -> nodes.Template:
         try:
@@ -173,17 +211,17 @@ class Renderer:
     def render(self, sql_file: SqlFile) -> Rendered:
         """Render a model or data test, recording its refs, sources and config."""
         self.current = rendered = Rendered(sql_file.name, sql_file.path)
-        tree = self._parse(sql_file)
+        template = self._template(sql_file)
         try:
             this = Relation(sql_file.name)
-            rendered.sql = self.env.from_string(tree).render(this=this)
-            if rendered.post_hooks:
-                templates = self._macro_hooks | literal_hooks(tree)
+            rendered.sql = template.render(this=this)
+            if any(JINJA.search(hook) for hook in rendered.post_hooks):  # (else each is its own text)
+                templates = self.macro_hooks | literal_hooks(self._parse(sql_file))
                 rendered.config["post_hook"] = [
                     self.env.from_string(hook).render(this=this) if hook in templates else hook
                     for hook in rendered.post_hooks]
         except (jinja2.TemplateError, EngineError, TypeError, ValueError) as e:
-            in_macros, line = template_line(e)
+            in_macros, line = template_line(e, str(sql_file.path))
             where = self.locate(MACROS if in_macros else sql_file, line)
             message = e.message if isinstance(e, jinja2.TemplateError) else str(e)
             raise CompileError(f"{where}: {message}") from e
@@ -273,13 +311,14 @@ def literal_hooks(tree: nodes.Template) -> set[str]:
     return {node.value for node in tree.find_all(nodes.Const) if isinstance(node.value, str)}
 
 
-def template_line(error: BaseException) -> tuple[bool, int | None]:
-    """(in the macros?, line) where an error was raised, from the traceback Jinja rewrites."""
+def template_line(error: BaseException, name: str) -> tuple[bool, int | None]:
+    """(in the macros?, line) where an error was raised in template name (or in a hook's
+    template), from the traceback Jinja rewrites."""
     found: tuple[bool, int | None] = (False, None)
     tb = error.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename in ("<template>", "__macros__"):
+        if filename in (name, "<template>", "__macros__"):
             found = (filename == "__macros__", tb.tb_lineno)
         tb = tb.tb_next
     return found
