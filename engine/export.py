@@ -141,7 +141,11 @@ class Held:
 def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> Held | None:
     """For a pass of --new-only files: when the history holds most of the model's rows in each
     format (a daily build), the rows any file holds as a temporary table, each row's history looked
-    up once per format, where the pass would look it up for each file and range; else None."""
+    up once per format, where the pass would look it up for each file and range; else None.
+    With a position column, in two steps: the first held row's position, from narrow columns; then
+    the rows from there on (the new records' rows are last: zonemaps skip the rest), looked up in
+    the part of the history that holds their keys. A daily build then reads the texts of its new
+    rows only."""
     name = quote_identifier(model)
     splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)"
                        for item in items)
@@ -157,16 +161,29 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
         flags = [f"fbt_in_{i}" for i in range(len(items))]
         # each row's history looked up once per format (a format's files are one per split)
         before = {fmt: f"fbt_before_{i}" for i, fmt in enumerate(formats)}
-        looked_up = ", ".join(f"{item.written_before_sql()} AS {before[item.exporter.name]}"
-                              for item in {item.exporter.name: item for item in items}.values())
-        flagged = ", ".join(f"{item.rows_sql(before[item.exporter.name])} AS {flag}"
-                            for item, flag in zip(items, flags, strict=True))
+        per_format = {item.exporter.name: item for item in items}.values()
+
+        def held(columns: str, rows: str, history: str = HISTORY) -> str:
+            looked_up = ", ".join(f"{item.written_before_sql(history)} AS {before[item.exporter.name]}"
+                                  for item in per_format)
+            flagged = ", ".join(f"{item.rows_sql(before[item.exporter.name])} AS {flag}"
+                                for item, flag in zip(items, flags, strict=True))
+            return (f"SELECT {columns} FROM (SELECT *, {flagged} FROM (SELECT *, {looked_up} FROM {rows})) "
+                    f"WHERE {' OR '.join(flags)}")
+
+        rows, history = name, HISTORY
+        if "position" in columns_of(con, model):
+            key = quote_identifier(items[0].model.config["unique_key"])
+            narrow = ", ".join(["position", key] + (["split"] if any(item.split for item in items) else []))
+            first = con.execute(held("min(position)", f"(SELECT {narrow} FROM {name})")).fetchone()[0]
+            if isinstance(first, int | None):  # (positions of another type: the rows read whole)
+                rows = f"(SELECT * FROM {name} WHERE position >= {sql_literal(first)} OR position IS NULL)"
+                history = f"(SELECT * FROM {HISTORY} WHERE sample_id IN (SELECT {key} FROM {rows}))"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
-                    f"SELECT * EXCLUDE ({', '.join(before.values())}) FROM (SELECT *, {flagged} FROM "
-                    f"(SELECT *, {looked_up} FROM {name})) WHERE {' OR '.join(flags)}")
-        held = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
-                           f"FROM {quote_identifier(table)}").fetchone()
-    return Held(table, flags, [n - h for n, h in zip(in_split, held, strict=True)])
+                    + held(f"* EXCLUDE ({', '.join(before.values())})", rows, history))
+        counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
+                             f"FROM {quote_identifier(table)}").fetchone()
+    return Held(table, flags, [n - h for n, h in zip(in_split, counts, strict=True)])
 
 
 def file_columns(items: list[Export], present: list[tuple[str, ...]], conditions: list[str],

@@ -47,10 +47,11 @@ class Export:
     def split_sql(self) -> str:
         return f"split = {sql_literal(self.split)}"
 
-    def written_before_sql(self) -> str:
-        """Whether a row was written by an earlier build in this format (the export history)."""
+    def written_before_sql(self, history: str = HISTORY) -> str:
+        """Whether a row was written by an earlier build in this format (the export history, or
+        the part of it that holds the keys of the rows asked about)."""
         key = quote_identifier(self.model.config["unique_key"])
-        return (f"coalesce({key} IN (SELECT sample_id FROM {HISTORY} WHERE format = "
+        return (f"coalesce({key} IN (SELECT sample_id FROM {history} WHERE format = "
                 f"{sql_literal(self.exporter.name)}), false)")
 
 
