@@ -11,7 +11,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -46,6 +47,8 @@ class ExportResult:
     fields: tuple[str, ...] = ()  # the keys the file has: an optional field NULL in every row is not one
     left_out: int = 0             # rows of its split that this format wrote before (--new-only)
     shards: tuple[str, ...] = ()  # written as shards: their names in the folder `path` (engine/shards.py)
+    unwritten: str = ""  # a condition that every row of the model this format had not written meets
+    #                      (held_rows found it; '': not known), for the export history (record_history)
 
 
 def stage_exports(con: duckdb.DuckDBPyConnection, plan: list[Export], staging: Path,
@@ -120,7 +123,8 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
         columns = file_columns(items, present, conditions, flags=held is None)
         queries = range_queries(con, source, columns, order)
         counted = held.left_out if held else None
-        return write_pass(con, items, present, queries, staging, show, progress, counted)
+        results = write_pass(con, items, present, queries, staging, show, progress, counted)
+        return [dataclasses.replace(r, unwritten=held.unwritten[r.format]) for r in results] if held else results
     finally:
         if held:  # (not over the error that ended a transaction)
             import duckdb
@@ -136,16 +140,19 @@ class Held:
     table: str             # a temporary table of them
     conditions: list[str]  # each file's rows: a column of the table
     left_out: list[int]    # how many rows each file left out as written before
+    unwritten: dict[str, str] = field(default_factory=dict)  # format -> ExportResult.unwritten
 
 
 def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> Held | None:
     """For a pass of --new-only files: when the history holds most of the model's rows in each
     format (a daily build), the rows any file holds as a temporary table, each row's history looked
     up once per format, where the pass would look it up for each file and range; else None.
-    With a position column, in two steps: the first held row's position, from narrow columns; then
-    the rows from there on (the new records' rows are last: zonemaps skip the rest), looked up in
-    the part of the history that holds their keys. A daily build then reads the texts of its new
-    rows only."""
+    With a position column, in two steps: for each format the first position of a row it has not
+    written, from narrow columns (each row looked up once per format); then the rows from the
+    first of these on (the new records' rows are last: zonemaps skip the rest) and any without a
+    position or key, looked up in the part of the history that holds their keys. A daily build
+    then reads the texts of its new rows only, and its export history looks up only the rows from
+    each format's first on (Held.unwritten)."""
     name = quote_identifier(model)
     splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)"
                        for item in items)
@@ -159,31 +166,37 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
             return None
         table = f"fbt_held_{model}"
         flags = [f"fbt_in_{i}" for i in range(len(items))]
-        # each row's history looked up once per format (a format's files are one per split)
-        before = {fmt: f"fbt_before_{i}" for i, fmt in enumerate(formats)}
-        per_format = {item.exporter.name: item for item in items}.values()
+        per_format = list({item.exporter.name: item for item in items}.values())  # (its files: one a split)
+        before = {item.exporter.name: f"fbt_before_{i}" for i, item in enumerate(per_format)}
 
-        def held(columns: str, rows: str, history: str = HISTORY) -> str:
-            looked_up = ", ".join(f"{item.written_before_sql(history)} AS {before[item.exporter.name]}"
-                                  for item in per_format)
+        def looked_up(history: str) -> str:  # each row's history, once per format
+            return ", ".join(f"{item.written_before_sql(history)} AS {before[item.exporter.name]}"
+                             for item in per_format)
+
+        def held(columns: str, rows: str, history: str) -> str:
             flagged = ", ".join(f"{item.rows_sql(before[item.exporter.name])} AS {flag}"
                                 for item, flag in zip(items, flags, strict=True))
-            return (f"SELECT {columns} FROM (SELECT *, {flagged} FROM (SELECT *, {looked_up} FROM {rows})) "
-                    f"WHERE {' OR '.join(flags)}")
+            return (f"SELECT {columns} FROM (SELECT *, {flagged} FROM (SELECT *, {looked_up(history)} "
+                    f"FROM {rows})) WHERE {' OR '.join(flags)}")
 
-        rows, history = name, HISTORY
+        rows, history, unwritten = name, HISTORY, {}
         if "position" in columns_of(con, model):
             key = quote_identifier(items[0].model.config["unique_key"])
-            narrow = ", ".join(["position", key] + (["split"] if any(item.split for item in items) else []))
-            first = con.execute(held("min(position)", f"(SELECT {narrow} FROM {name})")).fetchone()[0]
-            if isinstance(first, int | None):  # (positions of another type: the rows read whole)
-                rows = f"(SELECT * FROM {name} WHERE position >= {sql_literal(first)} OR position IS NULL)"
+            firsts = dict(zip(before, con.execute(
+                f"SELECT {', '.join(f'min(position) FILTER (WHERE NOT {b})' for b in before.values())} "
+                f"FROM (SELECT position, {looked_up(HISTORY)} FROM {name} WHERE {key} IS NOT NULL)").fetchone()))
+            if all(isinstance(first, int | None) for first in firsts.values()):  # (else: read whole)
+                unwritten = {fmt: f"(position >= {sql_literal(first)} OR position IS NULL)"
+                             for fmt, first in firsts.items()}
+                first = min((f for f in firsts.values() if f is not None), default=None)
+                rows = (f"(SELECT * FROM {name} WHERE position >= {sql_literal(first)} OR position IS NULL "
+                        f"OR {key} IS NULL)")
                 history = f"(SELECT * FROM {HISTORY} WHERE sample_id IN (SELECT {key} FROM {rows}))"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
                     + held(f"* EXCLUDE ({', '.join(before.values())})", rows, history))
         counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
                              f"FROM {quote_identifier(table)}").fetchone()
-    return Held(table, flags, [n - h for n, h in zip(in_split, counts, strict=True)])
+    return Held(table, flags, [n - h for n, h in zip(in_split, counts, strict=True)], unwritten)
 
 
 def file_columns(items: list[Export], present: list[tuple[str, ...]], conditions: list[str],

@@ -458,7 +458,7 @@ def record_exports(b: Build) -> None:
     reads it next time)."""
     if not writes_history(b):
         return
-    written = [(e.format, e.model, b.models[e.model].config["unique_key"]) for e in b.result.exports
+    written = [(e.format, e.model, b.models[e.model].config["unique_key"], e.unwritten) for e in b.result.exports
                if e.model in b.models and b.models[e.model].config.get("unique_key")]
     b.history_id, b.state_version = b.result.build_id or utc_stamp(), uuid.uuid4().hex
     record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")), b.state_version)

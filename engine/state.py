@@ -253,16 +253,17 @@ def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | Non
     return con.execute(f"SELECT records, build_id FROM {SCHEMA}.log_reads WHERE log = ?", [log]).fetchone()
 
 
-def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str]], build_id: str,
-                   new_only: bool, version: str) -> None:
+def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str, str]],
+                   build_id: str, new_only: bool, version: str) -> None:
     """This build's rows of the export history, in the build database's copy of the state (which
     then holds the history as the build leaves it): written holds (format, model, unique_key
-    column), every row of each model counting as written (a --new-only file left out only rows its
+    column, a condition that the rows the format had not written meet: ExportResult.unwritten),
+    every row of each model counting as written (a --new-only file left out only rows its
     format had written before). With new_only, only the rows new to the history are added, the
     rows the files left out keeping the build that wrote them (a daily build adds its few); else
     every row is stamped with this build. The copy is then of the state file's writing version
     (stage_state stamps the file so)."""
-    ids = select_ids(sorted(set(written)))
+    ids = select_ids(sorted(set(written)), new_only)
     table = f"{SCHEMA}.exported_samples"
     with duckdb_errors("the export history", DatabaseError):
         if not new_only:
@@ -311,10 +312,12 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
     return prepare_state(project, change, host, None if other else version)  # (merged: not the database's)
 
 
-def select_ids(written: list[tuple[str, str, str]]) -> str:
-    """The query of (format, sample_id) for every row written, from each model's table."""
+def select_ids(written: list[tuple[str, str, str, str]], new_only: bool) -> str:
+    """The query of (format, sample_id) for every row written, from each model's table (with
+    new_only, of the rows that may be new to the history: the condition written gives)."""
     return " UNION ALL ".join(
         f"SELECT {sql_literal(fmt)} AS format, {quote_identifier(key)}::VARCHAR AS sample_id "
         f"FROM {quote_identifier(model)} WHERE {quote_identifier(key)} IS NOT NULL"
-        for fmt, model, key in written) \
+        + (f" AND {unwritten}" if new_only and unwritten else "")
+        for fmt, model, key, unwritten in written) \
         or "SELECT NULL::VARCHAR AS format, NULL::VARCHAR AS sample_id WHERE false"

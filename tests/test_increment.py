@@ -116,6 +116,8 @@ def test_the_new_only_files_are_the_same_read_apart_or_not(tmp_path, monkeypatch
     files = [sorted((same(p, path.name), same(p, path.read_bytes())) for path in p.out.iterdir())
              for p in pair]
     assert files[0] == files[1] and len(files[0]) >= 14  # two days' files
+    kept = [[(fmt, sample) for fmt, sample, _ in history(p)[1]] for p in pair]  # (the builds' ids differ)
+    assert kept[0] == kept[1] and len(kept[0]) > 200  # the export history too
 
 
 def test_a_database_open_in_another_process_is_made_anew(tmp_path):
