@@ -30,6 +30,7 @@ from pathlib import Path
 from .errors import CommitError, LockError
 from .interrupts import uninterrupted
 from .lock import build_lock
+from .runner import has_table
 from .shards import Removal, is_shard_of, listing, only_shards, remove_stale
 
 Move = tuple[Path, Path]
@@ -210,8 +211,7 @@ def holds_build(database: Path, build: str) -> bool:
         return False
     try:
         with duckdb.connect(str(database), read_only=True) as con:
-            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'fbt' "
-                               "AND table_name = 'build'").fetchone()[0]:
+            if not has_table(con, "fbt", "build"):
                 return False  # (the last build's database was made anew: no build committed in it)
             return con.execute("SELECT count(*) FROM fbt.build WHERE build_id = ?", [build]).fetchone()[0] > 0
     except duckdb.Error as e:

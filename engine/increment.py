@@ -35,7 +35,7 @@ from .errors import DatabaseError
 from .graph import upstream
 from .materialization import any_node, row_wise, tables_read
 from .render import quote_identifier
-from .runner import duckdb_errors
+from .runner import duckdb_errors, has_table
 from .state import SCHEMA
 from .tail import SCHEMA as FBT
 
@@ -77,8 +77,7 @@ def drop_strays(con: duckdb.DuckDBPyConnection, kinds: dict[str, str]) -> None:
 
 def last_keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """model -> the key of its rows, as the last build recorded them (none in a database without)."""
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? "
-                        "AND table_name = 'increments'", [FBT]).fetchone()[0]
+    found = has_table(con, FBT, "increments")
     return dict(con.execute(f"SELECT model, rows_key FROM {TABLE}").fetchall()) if found else {}
 
 

@@ -155,6 +155,13 @@ def make_room(con: duckdb.DuckDBPyConnection, record_bytes: int) -> None:
         con.execute(f"SET memory_limit = '{needed}B'")
 
 
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None) -> bool:
+    """Is there a table schema.table in the database attached as database (None: the current one)?"""
+    return con.execute("SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = coalesce(?, "
+                       "current_database()) AND schema_name = ? AND table_name = ?",
+                       [database, schema, table]).fetchone()[0]
+
+
 def tables_of(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The names of the tables and views of the database's main schema."""
     return {row[0] for row in con.execute(

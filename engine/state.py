@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .errors import DatabaseError
 from .interrupts import uninterrupted
 from .render import quote_identifier
-from .runner import configure, duckdb_errors, spill_directory
+from .runner import configure, duckdb_errors, has_table, spill_directory
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -123,8 +123,7 @@ def stamp_version(con: duckdb.DuckDBPyConnection, version: str | None, schema: s
 def holds_history(con: duckdb.DuckDBPyConnection, version: str | None) -> bool:
     """Does the database's copy of the export history (changed in place) hold the state file's
     (attached): the file's version stamp, and as many rows?"""
-    ours = con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                       f"AND schema_name = '{SCHEMA}' AND table_name = '{VERSION}'").fetchone()[0]
+    ours = has_table(con, SCHEMA, VERSION)
     if version is None or not ours or read_version(con, f"{SCHEMA}.{VERSION}") != version:
         return False
     return con.execute(f"SELECT (SELECT count(*) FROM {SCHEMA}.exported_samples) = "

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from .logcheck import Fingerprint, fingerprint
 from .render import quote_identifier
-from .runner import duckdb_errors
+from .runner import duckdb_errors, has_table
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -155,9 +155,7 @@ def last_parse(con: duckdb.DuckDBPyConnection, database: Path, log: str) -> Pars
     except duckdb.Error:  # not a database fbt can read: this build makes it anew
         return None
     try:
-        found = con.execute(
-            f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{PREVIOUS}' "
-            f"AND schema_name = '{SCHEMA}' AND table_name = 'log_parse'").fetchone()[0]
+        found = has_table(con, SCHEMA, "log_parse", PREVIOUS)
         row = con.execute(f"SELECT log, end_offset, prefix_hash, records, rows_key FROM "
                           f"{PREVIOUS}.{TABLE} WHERE log = ?", [log]).fetchone() if found else None
     except duckdb.Error:  # a layout of another version: parse it all
