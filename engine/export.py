@@ -124,7 +124,9 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
         queries = range_queries(con, source, columns, order)
         counted = held.left_out if held else None
         results = write_pass(con, items, present, queries, staging, show, progress, counted)
-        return [dataclasses.replace(r, unwritten=held.unwritten[r.format]) for r in results] if held else results
+        if held:
+            results = [dataclasses.replace(r, unwritten=held.unwritten.get(r.format, "")) for r in results]
+        return results
     finally:
         if held:  # (not over the error that ended a transaction)
             import duckdb
@@ -153,15 +155,17 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
     position or key, looked up in the part of the history that holds their keys. A daily build
     then reads the texts of its new rows only, and its export history looks up only the rows from
     each format's first on (Held.unwritten)."""
+    # (fetchall, not fetchone: DuckDB 2.0 keeps a result that fetchone left unfinished, and then
+    # refuses the pass's con.sql())
     name = quote_identifier(model)
     splits = ", ".join(f"count(*) FILTER (WHERE {item.split_sql()})" if item.split else "count(*)"
                        for item in items)
     formats = sorted({item.exporter.name for item in items})
     with duckdb_errors(model, ExportError):
-        total, *in_split = con.execute(f"SELECT count(*), {splits} FROM {name}").fetchone()
+        total, *in_split = con.execute(f"SELECT count(*), {splits} FROM {name}").fetchall()[0]
         written = con.execute(f"SELECT if(count(*) = {len(formats)}, min(n), 0) FROM (SELECT count(*) AS n "
                               f"FROM {HISTORY} WHERE list_contains({sql_literal(formats)}, format) "
-                              f"GROUP BY format)").fetchone()[0]
+                              f"GROUP BY format)").fetchall()[0][0]
         if written < total * (1 - HELD_SHARE):
             return None
         table = f"fbt_held_{model}"
@@ -183,8 +187,9 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
         if "position" in columns_of(con, model):
             key = quote_identifier(items[0].model.config["unique_key"])
             firsts = dict(zip(before, con.execute(
-                f"SELECT {', '.join(f'min(position) FILTER (WHERE NOT {b})' for b in before.values())} "
-                f"FROM (SELECT position, {looked_up(HISTORY)} FROM {name} WHERE {key} IS NOT NULL)").fetchone()))
+                f"SELECT {', '.join(f'min(position) FILTER (WHERE NOT {b})' for b in before.values())} FROM "
+                f"(SELECT position, {looked_up(HISTORY)} FROM {name} WHERE {key} IS NOT NULL)").fetchall()[0],
+                strict=True))
             if all(isinstance(first, int | None) for first in firsts.values()):  # (else: read whole)
                 unwritten = {fmt: f"(position >= {sql_literal(first)} OR position IS NULL)"
                              for fmt, first in firsts.items()}
@@ -195,7 +200,7 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
                     + held(f"* EXCLUDE ({', '.join(before.values())})", rows, history))
         counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
-                             f"FROM {quote_identifier(table)}").fetchone()
+                             f"FROM {quote_identifier(table)}").fetchall()[0]
     return Held(table, flags, [n - h for n, h in zip(in_split, counts, strict=True)], unwritten)
 
 

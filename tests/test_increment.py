@@ -183,3 +183,22 @@ def test_a_build_in_place_killed_anywhere_leaves_old_or_new(tmp_path, days, poin
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert state(p) == days["new"]
     assert leftovers(p) == []
+
+
+def test_a_model_without_positions_writes_its_new_rows(tmp_path):
+    """--new-only files of a model with no position column: held_rows reads its rows whole."""
+    p = copy_project(tmp_path / "p")
+    p.write("models/training_set.sql", "{{ config(export=['jsonl'], unique_key='feedback_id') }}\n"
+            "select instruction, input, output, rating, model_name, feedback_id, timestamp, split "
+            "from {{ ref('training_samples') }}")
+    p.write_log(log_of(60))
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    before = {row[0] for row in p.query("select feedback_id from training_samples")}
+    first = set(p.out.iterdir())
+    p.write_log(log_of(64))  # the history holds most rows: they are held apart (HELD_SHARE)
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    new = {row[0] for row in p.query("select feedback_id from training_samples")} - before
+    [today] = set(p.out.iterdir()) - first
+    assert new and sorted(row["output"] for row in p.read_jsonl(today.name)) == sorted(
+        row[0] for row in p.query(f"select output from training_samples where feedback_id in "
+                                  f"({', '.join(repr(k) for k in new)})"))
