@@ -260,7 +260,7 @@ def take_lock(b: Build) -> None:
     """One build at a time; a killed build's commit is finished first, its leftovers cleared."""
     b.stack.enter_context(build_lock(b.database, b.project.show(b.database)))
     roll_forward(journal_path(b.database))
-    for pattern in (".run_results.json.*.tmp", ".report.html.*.tmp"):
+    for pattern in (".run_results.json.*.tmp", ".report.html.*.tmp", "jinja-*/*.tmp"):  # (Jinja's: render.py)
         for stale in b.project.target_dir.glob(pattern):
             stale.unlink()
     b.stack.callback(clean_up, b, made_output_dir=not b.output_dir.exists())
@@ -458,8 +458,8 @@ def record_exports(b: Build) -> None:
     reads it next time)."""
     if not writes_history(b):
         return
-    written = [(e.format, e.model, b.models[e.model].config["unique_key"], e.unwritten) for e in b.result.exports
-               if e.model in b.models and b.models[e.model].config.get("unique_key")]
+    written = [(e.format, e.model, b.models[e.model].config["unique_key"], e.unwritten)
+               for e in b.result.exports if e.model in b.models and b.models[e.model].config.get("unique_key")]
     b.history_id, b.state_version = b.result.build_id or utc_stamp(), uuid.uuid4().hex
     record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")), b.state_version)
 
@@ -586,6 +586,8 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
             b.spark.discard()
         with suppress(EngineError):  # (the next build on this machine takes over a dead one's lock)
             b.spark.release()
+        with suppress(EngineError):
+            b.spark.forget_views()
     if journal_path(b.database).exists():
         return
     remove_build_files(b.building)

@@ -3,6 +3,7 @@ macros."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,7 @@ from .logcheck import RECORDS
 from .logshape import log_format
 from .project import Project, SqlFile
 from .roles import ROLES
+from . import vars as vars_module
 from .vars import Literal, sql_literal, suggest
 
 JINJA = re.compile(r"\{[{%#]")  # where Jinja would render something
@@ -123,11 +125,23 @@ class Adapter:
 class CompiledTemplates(FileSystemBytecodeCache):
     """Each template's Python code, kept in the target folder by its text's checksum (Jinja's own
     bytecode cache, written atomically): a build whose models and macros have not changed skips
-    Jinja's parse and compile, 0.2 s of every build. A folder it cannot write is no cache."""
+    Jinja's parse and compile, 0.2 s of every build. The folder is named by what else the code
+    depends on: Jinja's version and fbt's environment (its options and filters, which Jinja
+    applies to constants as it compiles: this module and vars.py). A folder it cannot write or a
+    file it cannot read is no cache."""
 
-    def __init__(self, folder: Path):
-        super().__init__(str(folder))
-        self.folder = folder
+    def __init__(self, target_dir: Path):
+        made_by = hashlib.sha256(jinja2.__version__.encode())
+        for module in (__file__, vars_module.__file__):
+            made_by.update(Path(module).read_bytes())
+        self.folder = target_dir / f"jinja-{made_by.hexdigest()[:16]}"
+        super().__init__(str(self.folder))
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # (a file cut short, a folder that is a file): compiled again
+            bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         try:
@@ -154,7 +168,7 @@ class Renderer:
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load), cache_size=0,
-            bytecode_cache=CompiledTemplates(project.target_dir / f"jinja-{jinja2.__version__}"),
+            bytecode_cache=CompiledTemplates(project.target_dir),
         )
         self.env.filters["literal"] = sql_literal
         self.env.filters["char"] = chr  # a code point as its character (macros/text.sql)
