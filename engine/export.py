@@ -196,7 +196,7 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
                 first = min((f for f in firsts.values() if f is not None), default=None)
                 rows = (f"(SELECT * FROM {name} WHERE position >= {sql_literal(first)} OR position IS NULL "
                         f"OR {key} IS NULL)")
-                history = f"(SELECT * FROM {HISTORY} WHERE sample_id IN (SELECT {key} FROM {rows}))"
+                history = f"(SELECT * FROM {HISTORY} WHERE sample_id IN (SELECT {key}::VARCHAR FROM {rows}))"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
                     + held(f"* EXCLUDE ({', '.join(before.values())})", rows, history))
         counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "

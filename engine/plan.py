@@ -49,9 +49,10 @@ class Export:
 
     def written_before_sql(self, history: str = HISTORY) -> str:
         """Whether a row was written by an earlier build in this format (the export history, or
-        the part of it that holds the keys of the rows asked about)."""
+        the part of it that holds the keys of the rows asked about). The history keeps keys as
+        text (engine/state.py, select_ids), whatever their type in the model."""
         key = quote_identifier(self.model.config["unique_key"])
-        return (f"coalesce({key} IN (SELECT sample_id FROM {history} WHERE format = "
+        return (f"coalesce({key}::VARCHAR IN (SELECT sample_id FROM {history} WHERE format = "
                 f"{sql_literal(self.exporter.name)}), false)")
 
 

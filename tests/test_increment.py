@@ -185,12 +185,15 @@ def test_a_build_in_place_killed_anywhere_leaves_old_or_new(tmp_path, days, poin
     assert leftovers(p) == []
 
 
-def test_a_model_without_positions_writes_its_new_rows(tmp_path):
-    """--new-only files of a model with no position column: held_rows reads its rows whole."""
+@pytest.mark.parametrize("key, columns", [
+    ("feedback_id", ""),       # no position column: held_rows reads its rows whole
+    ("ordinal", ", position"),  # a key that is not text (the history keeps keys as text)
+])
+def test_a_models_new_only_files_hold_its_new_rows(tmp_path, key, columns):
     p = copy_project(tmp_path / "p")
-    p.write("models/training_set.sql", "{{ config(export=['jsonl'], unique_key='feedback_id') }}\n"
-            "select instruction, input, output, rating, model_name, feedback_id, timestamp, split "
-            "from {{ ref('training_samples') }}")
+    p.write("models/training_set.sql", f"{{{{ config(export=['jsonl'], unique_key='{key}') }}}}\n"
+            f"select instruction, input, output, rating, model_name, feedback_id, timestamp, split, ordinal"
+            f"{columns} from {{{{ ref('training_samples') }}}}")
     p.write_log(log_of(60))
     p.invoke("build", "--new-only", "--format", "jsonl")
     before = {row[0] for row in p.query("select feedback_id from training_samples")}
