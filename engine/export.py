@@ -4,6 +4,7 @@ complete; the bytes laid out by DuckDB and written by a thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -11,8 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager, suppress
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -142,7 +142,7 @@ class Held:
     table: str             # a temporary table of them
     conditions: list[str]  # each file's rows: a column of the table
     left_out: list[int]    # how many rows each file left out as written before
-    unwritten: dict[str, str] = field(default_factory=dict)  # format -> ExportResult.unwritten
+    unwritten: dict[str, str] = dataclasses.field(default_factory=dict)  # format -> ExportResult.unwritten
 
 
 def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> Held | None:

@@ -263,6 +263,9 @@ def take_lock(b: Build) -> None:
     for pattern in (".run_results.json.*.tmp", ".report.html.*.tmp", "jinja-*/*.tmp"):  # (Jinja's: render.py)
         for stale in b.project.target_dir.glob(pattern):
             stale.unlink()
+    for compiled in b.project.target_dir.glob("jinja-*"):  # another fbt's or Jinja's compiled templates
+        if compiled != b.renderer.env.bytecode_cache.folder:
+            shutil.rmtree(compiled, ignore_errors=True)
     b.stack.callback(clean_up, b, made_output_dir=not b.output_dir.exists())
 
 

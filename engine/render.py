@@ -4,6 +4,7 @@ macros."""
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,13 +16,13 @@ from jinja2 import nodes
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import vars as vars_module
 from .errors import CompileError, EngineError
 from .graph import topo_order
 from .logcheck import RECORDS
 from .logshape import log_format
 from .project import Project, SqlFile
 from .roles import ROLES
-from . import vars as vars_module
 from .vars import Literal, sql_literal, suggest
 
 JINJA = re.compile(r"\{[{%#]")  # where Jinja would render something
@@ -140,7 +141,8 @@ class CompiledTemplates(FileSystemBytecodeCache):
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except Exception:  # (a file cut short, a folder that is a file): compiled again
+        except (OSError, EOFError, ValueError, TypeError, pickle.PickleError):  # (a file cut short, a
+            # folder that is a file): compiled again
             bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
