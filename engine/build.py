@@ -48,8 +48,12 @@ def test(project: Project, progress: Progress | None = None) -> list[TestResult]
 
 def run_query(project: Project, sql: str, limit: int = 0) -> Answer:
     """Ad-hoc SQL on the last built database: read-only, confined to it and the sources' files,
-    its rows streamed (at most limit of them; 0: all)."""
+    its rows streamed (at most limit of them; 0: all). On a spark target: on its schema's tables."""
     check_statements(sql)
+    if project.target.type == "spark":
+        from .spark import query_tables
+
+        return query_tables(project.target, sql, limit)
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:

@@ -20,13 +20,15 @@ import uuid
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clock import utc_stamp
-from .errors import DatabaseError, EngineError, LockError, ModelRunError, SourceError
+from .errors import DatabaseError, EngineError, LockError, ModelRunError, QueryError, SourceError
 from .interrupts import uninterrupted
 from .logcheck import LOG, describe
+from .query import BATCH, Answer
 from .render import Rendered, quote_identifier
 from .runner import duckdb_errors
 from .sparklog import UNREADABLE, read_log
@@ -200,6 +202,73 @@ def spark_says(message: str) -> str:
     return raised[-1] if raised and "Python worker" in lines[0] else (lines[0] if lines else "no message")
 
 
+CALLS_JAVA = {"reflect", "java_method", "try_reflect"}  # Spark SQL functions that call any Java method
+
+
+def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
+    """`query --target`: one read-only statement of DuckDB SQL (check_statements has read it),
+    transpiled as the models are, on the tables of the target's schema; rows streamed to the
+    driver (at most limit; 0: all), the rest counted on the cluster."""
+    from .dialect import translate
+
+    where = f"query --target {target.name}"
+    schema = target.settings.get("schema")
+    if not schema:
+        raise QueryError(f"{where}: the target keeps no tables (its models are views of the build's "
+                         f"session); set schema = \"fbt\" in [tool.fbt.targets.{target.name}] and build, or "
+                         f"query the last build's database without --target")
+    spark_sql = translate(sql, "spark", where)
+    check_reads_schema(spark_sql, schema, where)
+    spark = spark_session(target)
+    with spark_errors(where, QueryError):
+        spark.sql(f"USE {spark_name(schema)}")
+        frame = spark.sql(spark_sql)
+        columns = frame.columns
+    answer = Answer(columns)
+
+    def batches() -> Iterator[list[tuple]]:
+        with spark_errors(where, QueryError):
+            rows = (frame.limit(limit) if limit else frame).toLocalIterator()
+            while batch := [tuple(row) for row in islice(rows, BATCH)]:
+                yield batch
+            if limit:
+                answer.left_out = max(frame.count() - limit, 0)
+
+    answer.batches = batches()
+    return answer
+
+
+def check_reads_schema(spark_sql: str, schema: str, where: str) -> None:
+    """A QueryError unless the statement is a query or DESCRIBE that reads tables of schema only
+    (not a file as format.`path`, a table function, another database) and calls no Java method.
+    Spark has no setting that confines a session as DuckDB's do (engine/query.py)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        trees = sqlglot.parse(spark_sql, read="spark")
+    except SqlglotError as e:
+        raise QueryError(f"{where}: SQLGlot cannot read its Spark SQL ({str(e).splitlines()[0]})") from e
+    if len(trees) != 1:
+        raise QueryError(f"{where}: on Spark, query runs one statement at a time; got {len(trees)}")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query | exp.Describe):
+        raise QueryError(f"{where}: on Spark, query runs one SELECT (or DESCRIBE); "
+                         f"got {type(tree).__name__.upper()}")
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Anonymous):
+            raise QueryError(f"{where}: reads {table.this.sql('spark')}; on Spark, query reads only "
+                             f"the tables of schema {schema}")
+        qualifier = ".".join(part for part in (table.catalog, table.db) if part).lower()
+        if qualifier not in ("", schema.lower(), f"spark_catalog.{schema.lower()}"):
+            raise QueryError(f"{where}: reads {table.sql('spark')}; on Spark, query reads only the tables "
+                             f"of schema {schema} (a file, as format.`path`, is not read)")
+    for call in tree.find_all(exp.Func):
+        if call.name.lower() in CALLS_JAVA:
+            raise QueryError(f"{where}: calls {call.name.lower()}(), which runs Java code; query only reads")
+
+
 class SparkRun:
     """One build's models on Spark: the logs and fbt's state registered as temporary views, then each
     model computed there, kept (a temporary view of its rows, or with a schema a table of it) for
@@ -216,6 +285,7 @@ class SparkRun:
         self.run = uuid.uuid4().hex[:8]  # in the names of this build's tables
         self.state: dict[str, pyarrow.Table] = {}  # the catalog's copy of fbt's state, merged in
         self.locked = False  # this build holds the schema's lock (lock)
+        self.views: set[str] = set()  # the temporary views the build made (view)
         try:
             self.register(target, sources, forget)
         except BaseException:  # (the build has no SparkRun to release it: clean_up)
@@ -239,12 +309,12 @@ class SparkRun:
                     merge_rows(con, f"state.{name}", rows)
         for name, files in group_sources(sources).items():
             with unreadable_files(), spark_errors(f"source '{name}' ({files[0]})"):
-                read_log(self.spark, files).createOrReplaceTempView(f"fbt_source__{name}")
+                self.view(read_log(self.spark, files), f"fbt_source__{name}")
         for table in [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
                                                 "WHERE schema_name = 'state'").fetchall()]:
             rows = con.sql(f"SELECT * FROM state.{quote_identifier(table)}").to_arrow_table()
             with spark_errors(f"state table {table}"):
-                arrow_frame(self.spark, rows).createOrReplaceTempView(f"fbt_state__{table}")
+                self.view(arrow_frame(self.spark, rows), f"fbt_state__{table}")
 
     def run_model(self, model: Rendered, duckdb_sql: str, where: str) -> int:
         """Compute the model on Spark (then its post hooks, each a SELECT of its new rows), and copy
@@ -280,7 +350,7 @@ class SparkRun:
         Arrow on the driver, where they are copied into DuckDB anyway (one Spark job a model)."""
         if not self.schema:
             rows = frame.toArrow()
-            self.spark.createDataFrame(rows, schema=frame.schema).createOrReplaceTempView(name)
+            self.view(self.spark.createDataFrame(rows, schema=frame.schema), name)
             return rows
         self.steps += 1
         table = self.qualified(f"{name}{BUILDING}{self.run}_{self.steps}")
@@ -291,8 +361,21 @@ class SparkRun:
         frame.write.format("parquet").saveAsTable(table)
         self.tables[name] = table
         kept = self.spark.table(table)
-        kept.createOrReplaceTempView(name)
+        self.view(kept, name)
         return kept.toArrow()
+
+    def view(self, frame: DataFrame, name: str) -> None:
+        """The frame as a temporary view of the session, for the models after it (forget_views)."""
+        frame.createOrReplaceTempView(name)
+        self.views.add(name)
+
+    def forget_views(self) -> None:
+        """The build's temporary views dropped: they would shadow the schema's tables of the same
+        names (a view of a table renamed since) for what runs next in the session (query)."""
+        with spark_errors("the build's temporary views", DatabaseError):
+            for name in sorted(self.views):
+                self.spark.catalog.dropTempView(name)
+        self.views.clear()
 
     def qualified(self, name: str) -> str:
         return f"{spark_name(self.schema)}.{spark_name(name)}"

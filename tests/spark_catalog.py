@@ -27,6 +27,10 @@ schema = "fbt"
 "spark.sql.shuffle.partitions" = 4
 "spark.ui.enabled" = false
 "spark.sql.session.timeZone" = "Asia/Shanghai"  # (the state's times are kept as the file keeps them)
+
+[tool.fbt.targets.views]
+type = "spark"
+"spark.master" = "local[2]"
 """
 RECORDS = [record(n, rating=5 if n % 3 else 2, model_response=f"回答 {n}") for n in range(1, 31)]
 
@@ -134,6 +138,38 @@ def test_a_build_that_commits_replaces_them_and_a_new_machine_has_the_catalogs_s
     assert len(samples(project)) == 20
     kept, there = state_rows(project)
     assert kept == there and len(kept["exported_samples"]) == 2 * 14 + 20
+
+
+def test_query_on_spark_reads_the_schemas_tables(built):
+    """query --target: the DuckDB SQL transpiled as the models are, run on the catalog's tables
+    (the build's DuckDB database is moved away meanwhile), rows past --limit counted."""
+    project, _ = built
+    expected = [(r.feedback_id, r.output) for r in catalog(project).sql(
+        "SELECT feedback_id, output FROM fbt.training_samples ORDER BY position").collect()]
+    aside = project.db.with_name("aside.duckdb")
+    project.db.rename(aside)
+    try:
+        result = project.invoke("query", "--target", "tables", "--limit", "2",
+                                "select feedback_id, output from training_samples order by position")
+    finally:
+        aside.rename(project.db)
+    rows = [tuple(cell.strip() for cell in line.split("|")) for line in result.stdout.splitlines()]
+    assert rows[0] == ("feedback_id", "output") and len(rows) == 4  # the names, a rule, 2 rows
+    assert rows[2:] == expected[:2]
+    assert result.stderr.startswith(f"({len(expected) - 2} more rows not shown")
+
+
+@pytest.mark.parametrize("target, sql, said", [
+    ("tables", 'select * from parquet."/etc/hostname"',
+     "reads parquet.`/etc/hostname`; on Spark, query reads only the tables of schema fbt"),
+    ("tables", "select reflect('java.util.UUID', 'randomUUID')", "calls reflect(), which runs Java code"),
+    ("views", "select 1", "the target keeps no tables"),
+])
+def test_query_on_spark_reads_nothing_else(built, target, sql, said):
+    project, _ = built
+    result = project.invoke("query", "--target", target, sql, ok=False)
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"Error: query --target {target}: ") and said in result.stderr
 
 
 def test_one_build_at_a_time_writes_the_schema_on_whichever_machine_it_runs(built):
