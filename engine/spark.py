@@ -217,11 +217,9 @@ def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
         raise QueryError(f"{where}: the target keeps no tables (its models are views of the build's "
                          f"session); set schema = \"fbt\" in [tool.fbt.targets.{target.name}] and build, or "
                          f"query the last build's database without --target")
-    spark_sql = translate(sql, "spark", where)
-    check_reads_schema(spark_sql, schema, where)
+    spark_sql = confine_to_schema(translate(sql, "spark", where), schema, where)
     spark = spark_session(target)
     with spark_errors(where, QueryError):
-        spark.sql(f"USE {spark_name(schema)}")
         frame = spark.sql(spark_sql)
         columns = frame.columns
     answer = Answer(columns)
@@ -238,13 +236,15 @@ def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
     return answer
 
 
-def check_reads_schema(spark_sql: str, schema: str, where: str) -> None:
-    """A QueryError unless the statement is a query or DESCRIBE that reads tables of schema only
-    (not a file as format.`path`, a table function, another database) and calls no Java method.
-    Spark has no setting that confines a session as DuckDB's do (engine/query.py)."""
+def confine_to_schema(spark_sql: str, schema: str, where: str) -> str:
+    """The statement with its tables named in schema (not a temporary view of the session); a
+    QueryError unless it is one query or DESCRIBE that reads tables of schema only (not a file as
+    format.`path`, a table function, another database) and calls no Java method. Spark has no
+    setting that confines a session as DuckDB's do (engine/query.py)."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
+    from sqlglot.optimizer.qualify_tables import qualify_tables
 
     try:
         trees = sqlglot.parse(spark_sql, read="spark")
@@ -267,6 +267,7 @@ def check_reads_schema(spark_sql: str, schema: str, where: str) -> None:
     for call in tree.find_all(exp.Func):
         if call.name.lower() in CALLS_JAVA:
             raise QueryError(f"{where}: calls {call.name.lower()}(), which runs Java code; query only reads")
+    return qualify_tables(tree, db=schema).sql("spark")
 
 
 class SparkRun:
