@@ -77,7 +77,7 @@ def check_constructs(sql: str, target: str, where: str) -> None:
     ...
     engine.errors.CompileError: models/x.sql, line 1 of its spark SQL: chr(12288): Spark's chr() wraps above 255 (chr(n % 256)); write the character in a text literal (macros/text.sql, whitespace)
     """
-    from sqlglot.tokens import Tokenizer
+    from sqlglot import Dialect
 
     def refuse(line: int, what: str, wrong: str, instead: str) -> None:
         raise CompileError(f"{where}, line {line} of its {target} SQL: {what}: {wrong}; {instead}")
@@ -92,7 +92,7 @@ def check_constructs(sql: str, target: str, where: str) -> None:
         if NAMED_WINDOW_ORDER.search(text):
             refuse(number, "OVER (w ORDER BY ...)", "Spark cannot add an ORDER BY to a named window",
                    "write the window out in full in each OVER (...)")
-    for token in Tokenizer(dialect=SQLGLOT_DIALECTS[target]).tokenize(sql):
+    for token in Dialect.get_or_raise(SQLGLOT_DIALECTS[target]).tokenize(sql):  # (its own escapes)
         for construct in SPARK_WRONG:
             if token.token_type.name == construct.token and re.search(construct.pattern, token.text):
                 refuse(token.line, token.text if construct.token != "STRING" else repr(token.text)[:60],

@@ -203,6 +203,8 @@ def spark_says(message: str) -> str:
 
 
 CALLS_JAVA = {"reflect", "java_method", "try_reflect"}  # Spark SQL functions that call any Java method
+GENERATORS = {"explode", "explode_outer", "posexplode", "posexplode_outer", "inline", "inline_outer",
+              "stack", "range"}  # the functions query may read rows from (DuckDB's range(), unnest)
 
 
 def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
@@ -217,34 +219,43 @@ def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
         raise QueryError(f"{where}: the target keeps no tables (its models are views of the build's "
                          f"session); set schema = \"fbt\" in [tool.fbt.targets.{target.name}] and build, or "
                          f"query the last build's database without --target")
-    spark_sql = confine_to_schema(translate(sql, "spark", where), schema, where)
+    spark_sql = translate(sql, "spark", where)
     spark = spark_session(target)
     with spark_errors(where, QueryError):
-        frame = spark.sql(spark_sql)
+        tables = {r.tableName.lower() for r in spark.sql(f"SHOW TABLES IN {spark_name(schema)}").collect()
+                  if not r.isTemporary}
+        functions = {r.function.lower() for r in spark.sql("SHOW SYSTEM FUNCTIONS").collect()}
+        frame = spark.sql(confine_to_schema(spark_sql, schema, where, tables, functions))
         columns = frame.columns
     answer = Answer(columns)
 
     def batches() -> Iterator[list[tuple]]:
         with spark_errors(where, QueryError):
-            rows = (frame.limit(limit) if limit else frame).toLocalIterator()
+            rows, shown = (frame.limit(limit) if limit else frame).toLocalIterator(), 0
             while batch := [tuple(row) for row in islice(rows, BATCH)]:
+                shown += len(batch)
                 yield batch
-            if limit:
+            if limit and shown == limit:  # (there may be more)
                 answer.left_out = max(frame.count() - limit, 0)
 
     answer.batches = batches()
     return answer
 
 
-def confine_to_schema(spark_sql: str, schema: str, where: str) -> str:
-    """The statement with its tables named in schema (not a temporary view of the session); a
-    QueryError unless it is one query or DESCRIBE that reads tables of schema only (not a file as
-    format.`path`, a table function, another database) and calls no Java method. Spark has no
-    setting that confines a session as DuckDB's do (engine/query.py)."""
+def confine_to_schema(spark_sql: str, schema: str, where: str, tables: set[str], functions: set[str]) -> str:
+    """The statement as Spark is to run it, each table named in schema (not a temporary view of the
+    session), without comments; a QueryError unless it is one query, or DESCRIBE of a table, that
+    reads only tables (of schema) and rows of generators, and calls only Spark's built-in functions
+    (functions, lower case) and none that runs Java code. Spark has no setting that confines a
+    session as DuckDB's do (engine/query.py), and it substitutes ${...} in the text before it
+    parses it (in comments too): a statement holding one is refused."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.qualify_tables import qualify_tables
+
+    def refuse(what: str) -> QueryError:
+        return QueryError(f"{where}: {what}; on Spark, query reads only the tables of schema {schema}")
 
     try:
         trees = sqlglot.parse(spark_sql, read="spark")
@@ -253,21 +264,34 @@ def confine_to_schema(spark_sql: str, schema: str, where: str) -> str:
     if len(trees) != 1:
         raise QueryError(f"{where}: on Spark, query runs one statement at a time; got {len(trees)}")
     tree = trees[0]
-    if not isinstance(tree, exp.Query | exp.Describe):
-        raise QueryError(f"{where}: on Spark, query runs one SELECT (or DESCRIBE); "
-                         f"got {type(tree).__name__.upper()}")
+    described = isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table)
+    if not (isinstance(tree, exp.Query) or described):
+        raise QueryError(f"{where}: on Spark, query runs one SELECT (or DESCRIBE of a table)")
+    named = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
-        if isinstance(table.this, exp.Anonymous):
-            raise QueryError(f"{where}: reads {table.this.sql('spark')}; on Spark, query reads only "
-                             f"the tables of schema {schema}")
+        if not isinstance(table.this, exp.Identifier):
+            function = table.this.name if isinstance(table.this, exp.Anonymous) else table.this.sql_name()
+            if function.lower() not in GENERATORS:
+                raise refuse(f"reads {table.this.sql('spark')}")
+            continue
         qualifier = ".".join(part for part in (table.catalog, table.db) if part).lower()
+        if not qualifier and table.name.lower() in named:
+            continue  # (a CTE)
         if qualifier not in ("", schema.lower(), f"spark_catalog.{schema.lower()}"):
-            raise QueryError(f"{where}: reads {table.sql('spark')}; on Spark, query reads only the tables "
-                             f"of schema {schema} (a file, as format.`path`, is not read)")
+            raise refuse(f"reads {table.sql('spark')} (a file, as format.`path`, is not read)")
+        if table.name.lower() not in tables:
+            raise refuse(f"reads {table.name}, which schema {schema} does not have")
     for call in tree.find_all(exp.Func):
-        if call.name.lower() in CALLS_JAVA:
-            raise QueryError(f"{where}: calls {call.name.lower()}(), which runs Java code; query only reads")
-    return qualify_tables(tree, db=schema).sql("spark")
+        name = (call.name if isinstance(call, exp.Anonymous) else call.sql_name()).lower()
+        if name in CALLS_JAVA:
+            raise QueryError(f"{where}: calls {name}(), which runs Java code; query only reads")
+        if isinstance(call, exp.Anonymous) and name not in functions or isinstance(call.parent, exp.Dot):
+            raise refuse(f"calls {call.sql('spark')}, which is not one of Spark's built-in functions")
+    text = qualify_tables(tree, db=exp.to_identifier(schema, quoted=True)).sql("spark", comments=False)
+    if "${" in text:
+        raise QueryError(f"{where}: holds ${{...}}, which Spark would replace before it reads the "
+                         f"statement; write it another way")
+    return text
 
 
 class SparkRun:
@@ -292,6 +316,8 @@ class SparkRun:
         except BaseException:  # (the build has no SparkRun to release it: clean_up)
             with suppress(EngineError):
                 self.release()
+            with suppress(EngineError):
+                self.forget_views()
             raise
 
     def register(self, target: Target, sources: dict[str, Path], forget: Iterable[str]) -> None:

@@ -157,12 +157,19 @@ def test_query_on_spark_reads_the_schemas_tables(built):
     assert rows[0] == ("feedback_id", "output") and len(rows) == 4  # the names, a rule, 2 rows
     assert rows[2:] == expected[:2]
     assert result.stderr.startswith(f"({len(expected) - 2} more rows not shown")
+    # Spark replaces ${...} before it parses, in comments too: this one would end the comment
+    project.invoke("query", "--target", "tables",
+                   "/* *${system:file.separator} DROP TABLE fbt.training_samples -- */ select 1")
+    assert "training_samples" in spark_counts(project)
 
 
 @pytest.mark.parametrize("target, sql, said", [
     ("tables", 'select * from parquet."/etc/hostname"',
-     "reads parquet.`/etc/hostname`; on Spark, query reads only the tables of schema fbt"),
+     "reads parquet.`/etc/hostname` (a file, as format.`path`, is not read); on Spark, query reads only"),
     ("tables", "select reflect('java.util.UUID', 'randomUUID')", "calls reflect(), which runs Java code"),
+    ("tables", "select '${env:HOME}'", "holds ${...}, which Spark would replace"),
+    ("tables", "describe select * from training_samples", "one SELECT (or DESCRIBE of a table)"),
+    ("tables", "select * from another_table", "reads another_table, which schema fbt does not have"),
     ("views", "select 1", "the target keeps no tables"),
 ])
 def test_query_on_spark_reads_nothing_else(built, target, sql, said):

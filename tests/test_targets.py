@@ -37,7 +37,7 @@ def test_an_unknown_target_is_a_usage_error_that_names_the_targets(project):
     ("select trim(user_input, chr(12288)) as t from {{ ref('stg_feedback') }}",
      "line 2 of its spark SQL: chr(12288): Spark's chr() wraps above 255 (chr(n % 256))"),
     ("select regexp_replace(user_input, '\\b1[0-9]{10}\\b', '[PHONE]', 'g') as t from {{ ref('stg_feedback') }}",
-     "line 2 of its spark SQL: '\\\\\\\\b1[0-9]{10}\\\\\\\\b': \\b in a pattern counts CJK letters as word characters"),
+     "line 2 of its spark SQL: '\\\\b1[0-9]{10}\\\\b': \\b in a pattern counts CJK letters as word characters"),
     ("select session_id,\n  list(user_input order by position) as l from {{ ref('stg_feedback') }} group by 1",
      "line 2 of its DuckDB SQL: list(... ORDER BY ...): Spark's collect_list keeps no order"),
     ("select hash(user_input) as h from {{ ref('stg_feedback') }}",
