@@ -111,7 +111,7 @@ def write_files(con: duckdb.DuckDBPyConnection, items: list[Export], staging: Pa
             raise ExportError(f"{item.exporter.name} needs columns {', '.join(item.exporter.fields)};"
                               f" model '{model.name}' ({show(model.path)}) returns "
                               f"{', '.join(available)}: add {', '.join(missing)}")
-    held = held_rows(con, model.name, items) if all(item.new_only for item in items) else None
+    held = held_rows(con, model.name, items, available) if all(item.new_only for item in items) else None
     source = held.table if held else model.name
     conditions = held.conditions if held else [item.rows_sql() for item in items]
     try:
@@ -145,10 +145,12 @@ class Held:
     unwritten: dict[str, str] = dataclasses.field(default_factory=dict)  # format -> ExportResult.unwritten
 
 
-def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -> Held | None:
-    """For a pass of --new-only files: when the history holds most of the model's rows in each
-    format (a daily build), the rows any file holds as a temporary table, each row's history looked
-    up once per format, where the pass would look it up for each file and range; else None.
+def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
+              columns: list[str]) -> Held | None:
+    """For a pass of --new-only files (of a model with these columns): when the history holds most
+    of the model's rows in each format (a daily build), the rows any file holds as a temporary
+    table, each row's history looked up once per format, where the pass would look it up for each
+    file and range; else None.
     With a position column, in two steps: for each format the first position of a row it has not
     written, from narrow columns (each row looked up once per format); then the rows from the
     first of these on (the new records' rows are last: zonemaps skip the rest) and any without a
@@ -184,7 +186,7 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export]) -
                     f"FROM {rows})) WHERE {' OR '.join(flags)}")
 
         rows, history, unwritten = name, HISTORY, {}
-        if "position" in columns_of(con, model):
+        if "position" in columns:
             key = quote_identifier(items[0].model.config["unique_key"])
             firsts = dict(zip(before, con.execute(
                 f"SELECT {', '.join(f'min(position) FILTER (WHERE NOT {b})' for b in before.values())} FROM "

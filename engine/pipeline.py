@@ -260,12 +260,10 @@ def take_lock(b: Build) -> None:
     """One build at a time; a killed build's commit is finished first, its leftovers cleared."""
     b.stack.enter_context(build_lock(b.database, b.project.show(b.database)))
     roll_forward(journal_path(b.database))
-    for pattern in (".run_results.json.*.tmp", ".report.html.*.tmp", "jinja-*/*.tmp"):  # (Jinja's: render.py)
+    for pattern in (".run_results.json.*.tmp", ".report.html.*.tmp"):
         for stale in b.project.target_dir.glob(pattern):
             stale.unlink()
-    for compiled in b.project.target_dir.glob("jinja-*"):  # another fbt's or Jinja's compiled templates
-        if compiled != b.renderer.env.bytecode_cache.folder:
-            shutil.rmtree(compiled, ignore_errors=True)
+    b.renderer.compiled.clear_stale()
     b.stack.callback(clean_up, b, made_output_dir=not b.output_dir.exists())
 
 

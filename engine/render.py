@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -152,6 +153,15 @@ class CompiledTemplates(FileSystemBytecodeCache):
         except OSError:
             pass
 
+    def clear_stale(self) -> None:
+        """What a killed write left in the folder (Jinja's temporary files), and the folders of
+        another fbt or Jinja beside it (call under the build lock)."""
+        for stale in self.folder.glob("*.tmp"):
+            stale.unlink(missing_ok=True)
+        for other in self.folder.parent.glob("jinja-*"):
+            if other != self.folder:
+                shutil.rmtree(other, ignore_errors=True)
+
 
 class Renderer:
     """One Jinja environment per project; the macros are compiled once, into one module, so that a
@@ -167,10 +177,11 @@ class Renderer:
         self.tails: dict[str, LogTail] = {}  # source -> only its new records are read (LogTail)
         self.parts: dict[str, str] = {}      # model -> the query of its new rows (engine/increment.py)
         self.adding: dict[str, str] = {}     # model adding the new records' rows -> the query of them
+        self.compiled = CompiledTemplates(project.target_dir)
         self.env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
             loader=jinja2.FunctionLoader(self._load), cache_size=0,
-            bytecode_cache=CompiledTemplates(project.target_dir),
+            bytecode_cache=self.compiled,
         )
         self.env.filters["literal"] = sql_literal
         self.env.filters["char"] = chr  # a code point as its character (macros/text.sql)
