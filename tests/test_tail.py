@@ -55,9 +55,9 @@ def contents(p: Project) -> dict[str, object]:
 def same(p: Project, value):
     """A value as it would be on the other side: its project's folder and build ids (times) aside."""
     if isinstance(value, bytes):
-        return re.sub(rb"\d{8}T\d{6}Z", b"BUILD", value.replace(str(p.root).encode(), b"ROOT"))
+        return re.sub(rb"\d{8}T\d{6}Z(-\d+)?", b"BUILD", value.replace(str(p.root).encode(), b"ROOT"))
     if isinstance(value, str):
-        return re.sub(r"\d{8}T\d{6}Z", "BUILD", value.replace(str(p.root), "ROOT"))
+        return re.sub(r"\d{8}T\d{6}Z(-\d+)?", "BUILD", value.replace(str(p.root), "ROOT"))
     return value
 
 
