@@ -138,15 +138,32 @@ date_format(timestampadd(SECOND, {{ seconds }}, TIMESTAMP_NTZ '1970-01-01 00:00:
 {{ adapter.dispatch('chat_before_prompt')(rows) }}
 {%- endmacro %}
 
-{#- The chain followed up by parentId with a recursive query, one row a message. -#}
+{#- The chain followed up by parentId with a recursive query, one row a message: as many steps as
+    the chat has messages (a chain without a loop passes each message once), then cut where it
+    comes back to a message it passed, to the prompt or to the rated reply (a loop of parentIds). -#}
 {% macro default__chat_before_prompt(rows) -%}
 with recursive up(ordinal, depth, id) as (
     select ordinal, 0, messages[asked_id]."parentId" from {{ rows }} where asked_id is not null
     union all
     select up.ordinal, up.depth + 1, m.messages[up.id]."parentId"
     from up join {{ rows }} as m using (ordinal)
-    where up.id is not null and up.depth < 10000
+    where up.id is not null and up.depth + 1 < cardinality(m.messages)
+),
+
+visits as (
+    select ordinal, depth, id, row_number() over (partition by ordinal, id order by depth) as visit
+    from up
+    where id is not null
+),
+
+loops as (
+    -- the depth where a chain comes back: it ends before it
+    select v.ordinal, min(v.depth) as loop_depth
+    from visits as v join {{ rows }} as m using (ordinal)
+    where v.visit > 1 or v.id = m.asked_id or v.id = m.message_id
+    group by v.ordinal
 )
+
 select
     up.ordinal,
     list({'user': {{ strip_text(json_string('m.messages[m.messages[up.id]."parentId"].content')) }},
@@ -154,14 +171,14 @@ select
           'message_id': up.id} order by up.depth desc)
         filter (where m.messages[up.id].role = 'assistant'
                 and m.messages[m.messages[up.id]."parentId"].role = 'user') as turns
-from up join {{ rows }} as m using (ordinal)
-where up.id is not null
+from visits as up join {{ rows }} as m using (ordinal) left join loops using (ordinal)
+where loops.loop_depth is null or up.depth < loops.loop_depth
 group by up.ordinal
 {%- endmacro %}
 
 {#- Spark runs a recursive query a level a job, 100 levels at most: there the chain is walked
-    within each row instead, one parentId a step (no chain is longer than the chat's messages),
-    collecting the ids oldest first. -#}
+    within each row instead, one parentId a step, as many steps as the chat has messages, collecting
+    the ids oldest first, and it stops where it comes back (as above). -#}
 {% macro spark__chat_before_prompt(rows) -%}
 select ordinal, turns
 from (
@@ -171,7 +188,9 @@ from (
             list_filter(
                 aggregate(sequence(1, cardinality(messages)),
                           {'id': messages[asked_id]."parentId", 'ids': []::VARCHAR[]},
-                          lambda walk, step: if(walk.id is null, walk,
+                          lambda walk, step: if(walk.id is null or walk.id = asked_id or walk.id = message_id
+                                                    or list_contains(walk.ids, walk.id),
+                                                {'id': null::VARCHAR, 'ids': walk.ids},
                                                 {'id': messages[walk.id]."parentId", 'ids': [walk.id] || walk.ids})).ids,
                 lambda id: messages[id].role = 'assistant' and messages[messages[id]."parentId"].role = 'user'),
             lambda id: {'user': {{ strip_text(json_string('messages[messages[id]."parentId"].content')) }},

@@ -4,6 +4,7 @@ by its own staging model, and every rule of the mapping, on the fixture of tests
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from conftest import record
@@ -116,6 +117,26 @@ def test_history_is_the_whole_chain_unrated_turns_included(project):
         {"role": "assistant", "content": "墙角数枝梅，凌寒独自开。", "weight": 0},
         {"role": "user", "content": "这是谁写的？"},
     ]
+
+
+def looped(records: list[dict], parent: str) -> list[dict]:
+    """The records with record 1's snapshot (chat A) changed: its first message's parentId set to
+    parent, a message further down the chain, so that following parentId up from the prompt loops."""
+    records = json.loads(dumps(records))  # (no chat shared between records)
+    records[0]["snapshot"]["chat"]["chat"]["history"]["messages"]["a-u1"]["parentId"] = parent
+    return records
+
+
+@pytest.mark.parametrize("parent", ["a-a2b", "a-u3", "a-a3"])  # a message passed, the prompt, the reply
+def test_history_ends_where_a_loop_of_parent_ids_comes_back(project, parent):
+    build(project, "--format", "openai", "--var", "with_history=true", records=looped(export(), parent))
+    by_reply = {row["messages"][-1]["content"]: row["messages"][:-1]
+                for row in project.read_jsonl("openai_format_samples.jsonl")}
+    history = by_reply["read_parquet('file.parquet'), or just select from the file."]
+    assert [m["content"] for m in history] == [
+        "What is DuckDB?", "DuckDB is an in-process analytical SQL database.",
+        "How do I read a JSON file with it?", "Use read_json('file.json'): it infers the columns.",
+        "And a Parquet file?"]
 
 
 def pairs(project) -> list[tuple]:

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from openwebui import dumps, export
+from test_openwebui import looped
 from test_openwebui_shapes import SHAPES
 from test_spark import MISSING, assert_same, build_both
 
@@ -23,11 +24,13 @@ def odd_export() -> list[dict]:
     """The fixture's export, then a copy of its first records each in one of the odd shapes (a
     message that is a string, childrenIds an object, the chat a list, the snapshot text), under an
     id and a chat of its own, so that DuckDB reads the export the JSON way (its typed read refuses
-    such records) and Spark reads it as ever."""
+    such records) and Spark reads it as ever; then record 1 with its chat's parentIds in loops."""
     records = json.loads(dumps(export()))
     copies = json.loads(dumps(export()))[:len(SHAPES)]
     for change, _ in SHAPES.values():
         change(copies)
+    for parent in ("a-a2b", "a-u3", "a-a3"):  # loops of parentIds (test_openwebui.py, looped)
+        copies += looped(records, parent)[:1]
     for n, copy in enumerate(copies, 1):
         copy["id"] += f"-odd-{n}"
         copy["meta"]["chat_id"] = f"c-odd-{n}"
