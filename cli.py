@@ -226,8 +226,9 @@ def review():
 @review.command("export")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="The CSV to write (default: data/review/to_review_<time>.csv)")
+@target_option
 @click.pass_context
-def review_export(ctx, output):
+def review_export(ctx, output, target):
     """Write the samples of the last build that await review to a CSV (UTF-8, opens in Excel).
 
     \b
@@ -235,24 +236,27 @@ def review_export(ctx, output):
     Example:
       python cli.py review export -o today.csv
     """
-    done = engine.export_review(project_of(ctx), output)
+    done = engine.export_review(project_of(ctx, target=target), output)
     click.echo(f"wrote {done.rows} samples awaiting review to {done.path}")
 
 
 @review.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@target_option
 @click.pass_context
-def review_import(ctx, file):
+def review_import(ctx, file, target):
     """Store the keep / drop decisions (and corrected replies) of a reviewed CSV; all or nothing.
 
     \b
     Example:
       python cli.py review import today.csv
     """
-    done = engine.import_review(project_of(ctx), file)
+    done = engine.import_review(project_of(ctx, target=target), file)
     click.echo(f"imported {done.kept + done.dropped} decisions from {file}: keep {done.kept} "
                f"(corrected {done.corrected}), drop {done.dropped}; {done.changed} replaced an earlier "
-               f"decision, {done.blank} rows left blank")
+               f"decision, {done.blank} rows left blank" + (f"; kept in {done.shared} too" if done.shared else ""))
+    if done.warning:
+        click.echo(f"warning: {done.warning}", err=True)
 
 
 @cli.command()

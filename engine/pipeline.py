@@ -583,12 +583,7 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
     if b.con is not None:
         b.con.close()
     if b.spark is not None:
-        with suppress(EngineError):  # (the next build on the schema drops them: SparkRun)
-            b.spark.discard()
-        with suppress(EngineError):  # (the next build on this machine takes over a dead one's lock)
-            b.spark.release()
-        with suppress(EngineError):
-            b.spark.forget_views()
+        b.spark.close()
     if journal_path(b.database).exists():
         return
     remove_build_files(b.building)

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from .clock import utc_stamp
 from .commit import journal_path, roll_forward, settle
-from .errors import DatabaseError, ReviewError
+from .errors import DatabaseError, EngineError, ReviewError
 from .lock import build_lock
 from .render import compile_models, quote_identifier
 from .roles import declared
 from .runner import connect_read_only, duckdb_errors, tables_of
-from .state import state_path, update_state
+from .state import read_state, state_path, update_state
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -54,13 +54,21 @@ class ReviewImport:
     corrected: int = 0
     changed: int = 0     # decided before, decided again (the newest decision counts)
     blank: int = 0       # rows without a decision, left for later
+    shared: str = ""     # with a spark target's schema: where else the decisions are kept
+    warning: str = ""    # ... or why they are not kept there yet
 
 
 def export_review(project: Project, output: Path | None = None) -> ReviewExport:
-    """Write the last build's review_queue, less what was decided since, to a CSV (UTF-8 with a
+    """Write the last build's review_queue, less what was decided since (in the state file, or, on
+    a spark target with a schema, in the catalog's copy: on another driver), to a CSV (UTF-8 with a
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
     path = output or project.path(f"data/review/to_review_{utc_stamp()}.csv")
     queue = declared(compile_models(project), "review_queue")
+    shared = None
+    if shared_schema(project):
+        from .spark import read_shared_state
+
+        shared = read_shared_state(project.target, "review_decisions")
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
@@ -68,12 +76,16 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
             if queue not in tables_of(con):
                 raise ReviewError(f"{project.show(project.database)}: no {queue} table; run "
                                   f"`python cli.py build` first")
-            decided = ""
+            decided = []
             state = state_path(project)
             if state.is_file():
                 con.execute(f"ATTACH {sql_literal(str(state))} AS fbt_state_file (READ_ONLY)")
-                decided = "WHERE feedback_id NOT IN (SELECT feedback_id FROM fbt_state_file.review_decisions)"
-            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {quote_identifier(queue)} {decided} "
+                decided.append("SELECT feedback_id FROM fbt_state_file.review_decisions")
+            if shared is not None:
+                con.register("fbt_shared_decisions", shared)
+                decided.append("SELECT feedback_id FROM fbt_shared_decisions")
+            where = f"WHERE feedback_id NOT IN ({' UNION ALL '.join(decided)})" if decided else ""
+            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {quote_identifier(queue)} {where} "
                                f"ORDER BY source_file, position").fetchall()
     finally:
         con.close()
@@ -140,7 +152,30 @@ def import_review(project: Project, file: Path) -> ReviewImport:
 
         if decisions:
             update_state(project, change)
+            share_decisions(project, result)
     return result
+
+
+def shared_schema(project: Project) -> str:
+    """The schema of the catalog that keeps a copy of fbt's state (a spark target's), or ''."""
+    return project.target.settings.get("schema", "") if project.target.type == "spark" else ""
+
+
+def share_decisions(project: Project, result: ReviewImport) -> None:
+    """On a spark target with a schema, the state file's review decisions merged into the catalog's
+    copy, so that a build on another driver honours them. If that fails the import stands (the
+    file has them, and the next build here merges them into the catalog): result.warning says so."""
+    schema = shared_schema(project)
+    if not schema:
+        return
+    from .spark import share_state
+
+    try:
+        share_state(project.target, read_state(project, ["review_decisions"]))
+        result.shared = f"the Spark catalog's `{schema}`"
+    except EngineError as e:
+        result.warning = (f"{e}; the decisions are in {project.show(state_path(project))}, not yet in the "
+                          f"catalog: the next build with --target {project.target.name} puts them there")
 
 
 def read_decisions(rows: list[tuple[int, dict[str, str]]], known: set[str], exported: dict[str, str],

@@ -519,6 +519,14 @@ class SparkRun:
                 self.swap(written, STATE + name, present)
             self.pending.discard(written)
 
+    def close(self) -> None:
+        """However the run ended: the tables it did not publish dropped (else the next build on the
+        schema drops them), its lock released (else the next build on this machine takes over a
+        dead one's) and its temporary views dropped."""
+        for step in (self.discard, self.release, self.forget_views):
+            with suppress(EngineError):
+                step()
+
     def discard(self, every_build: bool = False) -> None:
         """Drop the tables this build made and did not publish (all of them when it failed; the
         intermediate steps of a model with post hooks), or, found in the schema's listing, those of
@@ -531,6 +539,37 @@ class SparkRun:
             for table in sorted(self.pending):
                 self.spark.sql(f"DROP TABLE IF EXISTS {table}")
                 self.pending.discard(table)
+
+
+def share_state(target: Target, tables: dict[str, pyarrow.Table]) -> None:
+    """Tables of fbt's state (the state file's, after `review import`) merged into the schema's copy,
+    a key's newer row kept, and put in its place, under the schema's lock, as a build leaves them: a
+    build on another driver then honours what was decided here before this driver builds."""
+    import duckdb
+
+    from .state import SCHEMA
+
+    with duckdb.connect() as con:
+        con.execute(f"CREATE SCHEMA {SCHEMA}")
+        for name, rows in tables.items():
+            con.execute(f"CREATE TABLE {SCHEMA}.{name} ({STATE_TABLES[name]})")
+            merge_rows(con, f"{SCHEMA}.{name}", rows)
+        run = SparkRun(target, con, {}, [name for name in STATE_TABLES if name not in tables])
+        try:
+            run.publish_state({name: con.sql(f"SELECT * FROM {SCHEMA}.{name}").to_arrow_table()
+                               for name in tables})
+        finally:
+            run.close()
+
+
+def read_shared_state(target: Target, name: str) -> pyarrow.Table | None:
+    """The schema's copy of a table of fbt's state; None when the schema has none."""
+    spark, schema = spark_session(target), target.settings["schema"]
+    table = f"{spark_name(schema)}.{spark_name(STATE + name)}"
+    with spark_errors(f"--target {target.name}: schema {schema}: table {STATE}{name}", DatabaseError):
+        if not spark.catalog.databaseExists(schema) or not spark.catalog.tableExists(table):
+            return None
+        return spark.table(table).toArrow()
 
 
 def this_process() -> dict[str, str]:

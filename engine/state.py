@@ -158,8 +158,8 @@ def merge_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pyarrow.Table) 
                     f"ANTI JOIN {table} AS t ON {on}")
 
 
-def read_state(project: Project) -> dict[str, pyarrow.Table]:
-    """Every table of the state file, as Arrow (none when there is no file yet)."""
+def read_state(project: Project, names: Iterable[str] = TABLES) -> dict[str, pyarrow.Table]:
+    """The tables of the state file (those named), as Arrow (none when there is no file yet)."""
     import duckdb
 
     path = state_path(project)
@@ -168,7 +168,7 @@ def read_state(project: Project) -> dict[str, pyarrow.Table]:
     with duckdb_errors(project.show(path), DatabaseError), duckdb.connect(str(path), read_only=True) as con:
         present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         return {name: con.sql(f"SELECT * FROM {quote_identifier(name)}").to_arrow_table()
-                for name in TABLES if name in present}
+                for name in names if name in present}
 
 
 def old_history(con: duckdb.DuckDBPyConnection, database: str) -> bool:

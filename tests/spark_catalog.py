@@ -7,6 +7,7 @@ in FBT_CATALOG_PROJECT, when given."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 from pathlib import Path
@@ -203,3 +204,27 @@ def test_one_build_at_a_time_writes_the_schema_on_whichever_machine_it_runs(buil
     spark.sql(f"CREATE VIEW fbt.fbt_lock TBLPROPERTIES ({properties}, {held}) AS SELECT 1")
     project.invoke("build", "--target", "tables")
     assert "fbt_lock" not in spark_counts(project)
+
+
+def test_review_decisions_are_kept_in_the_catalog_for_every_driver(built, tmp_path):
+    """`review import --target tables`: the decisions go into the state file and the catalog's copy
+    of fbt's state, so that a driver without the file (here: the file gone) leaves them out of its
+    `review export` and its build drops the dropped reply."""
+    project, _ = built
+    queue = tmp_path / "queue.csv"
+    project.invoke("review", "export", "--target", "tables", "-o", str(queue))
+    awaiting = [row["feedback_id"] for row in csv.DictReader(queue.open(encoding="utf-8-sig"))]
+    dropped = awaiting[0]
+    decided = tmp_path / "decided.csv"
+    decided.write_text(f"feedback_id,decision\n{dropped},drop\n", encoding="utf-8")
+    result = project.invoke("review", "import", str(decided), "--target", "tables")
+    assert "drop 1;" in result.output and "kept in the Spark catalog's `fbt` too" in result.output
+    there = catalog(project).table(f"fbt.{STATE}review_decisions").collect()
+    assert [(r.feedback_id, r.decision) for r in there] == [(dropped, "drop")]
+    (project.root / "data" / "fbt_state.duckdb").unlink()  # another driver
+    project.invoke("review", "export", "--target", "tables", "-o", str(queue))
+    again = [row["feedback_id"] for row in csv.DictReader(queue.open(encoding="utf-8-sig"))]
+    assert again == awaiting[1:]
+    project.invoke("build", "--target", "tables")
+    assert dropped not in [feedback_id for feedback_id, _ in samples(project)]
+    assert project.query(f"select count(*) from training_samples where feedback_id = '{dropped}'") == [(0,)]
