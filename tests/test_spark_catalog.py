@@ -32,4 +32,4 @@ def test_the_models_are_kept_as_tables_of_a_catalog_that_outlives_the_build(tmp_
             + "print(b.getOrCreate().table('fbt.training_samples').count())")
     out = subprocess.run([sys.executable, "-c", read], capture_output=True, text=True, check=False,
                          cwd=tmp_path)
-    assert out.stdout.strip() == "20", out.stderr[-2000:]
+    assert out.stdout.strip() == "19", out.stderr[-2000:]  # 20 samples, one dropped in review (the last test)
