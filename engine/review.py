@@ -63,7 +63,7 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     a spark target with a schema, in the catalog's copy: on another driver), to a CSV (UTF-8 with a
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
     path = output or project.path(f"data/review/to_review_{utc_stamp()}.csv")
-    queue = declared(compile_models(project), "review_queue")
+    queue = declared(compile_models(project.on_duckdb()), "review_queue")  # (the build's database's)
     shared = None
     if shared_schema(project):
         from .spark import read_shared_state
@@ -278,7 +278,7 @@ def check_header(columns: list[str], shown: str) -> None:
 def read_last_build(project: Project) -> tuple[set[str], dict[str, str]]:
     """The feedback_ids of the valid feedback in the last build's database, and the output of each
     reply that build put up for review (as review export writes it)."""
-    models = compile_models(project)
+    models = compile_models(project.on_duckdb())  # (the build's database's)
     valid = quote_identifier(declared(models, "valid"))
     queue = declared(models, "review_queue")
     con = connect_read_only(project.database, project.show(project.database), wait=False)  # (under the lock)

@@ -330,7 +330,7 @@ class SparkRun:
                 self.lock()
                 self.restore()  # a killed build's
                 self.discard(every_build=True)
-                self.state = {name: rows for name, rows in self.read_state().items() if name not in forget}
+                self.state = self.read_state([name for name in STATE_TABLES if name not in forget])
             for name, rows in self.state.items():
                 with duckdb_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
                     merge_rows(con, f"state.{name}", rows)
@@ -494,11 +494,12 @@ class SparkRun:
                 self.spark.sql(f"DROP VIEW IF EXISTS {self.qualified(LOCK)}")
         self.locked = False
 
-    def read_state(self) -> dict[str, pyarrow.Table]:
-        """The state tables the schema holds (fbt_state__<table>), as Arrow, times as they were written."""
+    def read_state(self, names: Iterable[str]) -> dict[str, pyarrow.Table]:
+        """The state tables named that the schema holds (fbt_state__<table>), as Arrow, times as they
+        were written."""
         present = self.listed()
         return {name: self.spark.table(self.qualified(STATE + name)).toArrow()
-                for name in STATE_TABLES if STATE + name in present}
+                for name in names if STATE + name in present}
 
     def publish_state(self, tables: dict[str, pyarrow.Table]) -> None:
         """fbt's state, as the build committed it (the file's, with the catalog's merged in), in
