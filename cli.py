@@ -238,6 +238,8 @@ def review_export(ctx, output, target):
     """
     done = engine.export_review(project_of(ctx, target=target), output)
     click.echo(f"wrote {done.rows} samples awaiting review to {done.path}")
+    if done.warning:
+        click.echo(f"warning: {done.warning}", err=True)
 
 
 @review.command("import")

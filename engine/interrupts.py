@@ -75,9 +75,10 @@ def query_interrupted(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
 
 
-def interrupted() -> EngineError:
+def interrupted(done: str = "stopped and cleaned up, nothing changed") -> EngineError:
+    """The InterruptError of the signal received; done says what the command did before it."""
     signum = Deferral.received[-1] if Deferral.received else signal.SIGINT
-    error = InterruptError(f"{NAMES[signum]}; stopped and cleaned up, nothing changed")
+    error = InterruptError(f"{NAMES[signum]}; {done}")
     error.exit_code = EXIT_CODES[signum]
     return error
 

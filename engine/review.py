@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .clock import utc_stamp
 from .commit import journal_path, roll_forward, settle
 from .errors import DatabaseError, EngineError, ReviewError
+from .interrupts import interrupted, query_interrupted
 from .lock import build_lock
 from .render import compile_models, quote_identifier
 from .roles import declared
@@ -23,6 +24,7 @@ from .vars import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow
 
     from .project import Project
 
@@ -45,6 +47,7 @@ HINTS = {
 class ReviewExport:
     path: Path
     rows: int
+    warning: str = ""  # on a spark target with a schema: why the catalog's decisions were not left out
 
 
 @dataclass
@@ -64,11 +67,6 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     BOM, so Excel shows Chinese text) with empty decision and corrected_output columns."""
     path = output or project.path(f"data/review/to_review_{utc_stamp()}.csv")
     queue = declared(compile_models(project.on_duckdb()), "review_queue")  # (the build's database's)
-    shared = None
-    if shared_schema(project):
-        from .spark import read_shared_state
-
-        shared = read_shared_state(project.target, "review_decisions")
     settle(project.database, project.show(project.database))
     con = connect_read_only(project.database, project.show(project.database))
     try:
@@ -76,19 +74,18 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
             if queue not in tables_of(con):
                 raise ReviewError(f"{project.show(project.database)}: no {queue} table; run "
                                   f"`python cli.py build` first")
-            decided = []
+            undecided = ""
             state = state_path(project)
             if state.is_file():
                 con.execute(f"ATTACH {sql_literal(str(state))} AS fbt_state_file (READ_ONLY)")
-                decided.append("SELECT feedback_id FROM fbt_state_file.review_decisions")
-            if shared is not None:
-                con.register("fbt_shared_decisions", shared)
-                decided.append("SELECT feedback_id FROM fbt_shared_decisions")
-            where = f"WHERE feedback_id NOT IN ({' UNION ALL '.join(decided)})" if decided else ""
-            rows = con.execute(f"SELECT {', '.join(SHOWN)} FROM {quote_identifier(queue)} {where} "
-                               f"ORDER BY source_file, position").fetchall()
+                undecided = "ANTI JOIN fbt_state_file.review_decisions USING (feedback_id)"
+            rows = con.execute(f"SELECT {', '.join(f'q.{c}' for c in SHOWN)} FROM {quote_identifier(queue)} "
+                               f"AS q {undecided} ORDER BY q.source_file, q.position").fetchall()
     finally:
         con.close()
+    warning = ""
+    if shared_schema(project):
+        rows, warning = undecided_elsewhere(project, rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -101,7 +98,21 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
     except BaseException:  # a full disk, Ctrl-C: no half-written CSV left beside the wanted one
         partial.unlink(missing_ok=True)
         raise
-    return ReviewExport(path, len(rows))
+    return ReviewExport(path, len(rows), warning)
+
+
+def undecided_elsewhere(project: Project, rows: list[tuple]) -> tuple[list[tuple], str]:
+    """The rows (feedback_id first) less those decided on another driver: in the spark target's
+    catalog copy of the decisions; all of them, and a warning why, when it cannot be read."""
+    from .spark import read_shared_state
+
+    try:
+        shared = read_shared_state(project.target, "review_decisions")
+    except EngineError as e:
+        return rows, (f"{e}; the CSV leaves out the decisions of {project.show(state_path(project))} only: "
+                      f"a sample decided on another driver since this one last built may be in it again")
+    decided = set(shared.column("feedback_id").to_pylist()) if shared is not None else set()
+    return [row for row in rows if row[0] not in decided], ""
 
 
 def guard(value: object) -> object:
@@ -152,7 +163,7 @@ def import_review(project: Project, file: Path) -> ReviewImport:
 
         if decisions:
             update_state(project, change)
-            share_decisions(project, result)
+            share_decisions(project, result, set(decisions))
     return result
 
 
@@ -161,21 +172,44 @@ def shared_schema(project: Project) -> str:
     return project.target.settings.get("schema", "") if project.target.type == "spark" else ""
 
 
-def share_decisions(project: Project, result: ReviewImport) -> None:
+def share_decisions(project: Project, result: ReviewImport, imported: set[str]) -> None:
     """On a spark target with a schema, the state file's review decisions merged into the catalog's
-    copy, so that a build on another driver honours them. If that fails the import stands (the
-    file has them, and the next build here merges them into the catalog): result.warning says so."""
+    copy, so that a build on another driver honours them. If that fails, or is interrupted, the
+    import stands (the file has them, and the next build here merges them into the catalog):
+    result.warning, or the InterruptError, says so. result.warning also counts the imported
+    decisions that the catalog holds a newer one of (made on another driver meanwhile)."""
     schema = shared_schema(project)
     if not schema:
         return
     from .spark import share_state
 
+    stored = (f"the decisions are in {project.show(state_path(project))}, not yet in the catalog: the next "
+              f"build with --target {project.target.name} puts them there")
+    mine = read_state(project, ["review_decisions"])
     try:
-        share_state(project.target, read_state(project, ["review_decisions"]))
-        result.shared = f"the Spark catalog's `{schema}`"
+        merged = share_state(project.target, mine)["review_decisions"]
+    except KeyboardInterrupt:  # (Ctrl-C, SIGTERM: interrupts.on_signal)
+        raise interrupted(stored) from None
     except EngineError as e:
-        result.warning = (f"{e}; the decisions are in {project.show(state_path(project))}, not yet in the "
-                          f"catalog: the next build with --target {project.target.name} puts them there")
+        result.warning = f"{e}; {stored}"
+        return
+    except Exception as e:  # noqa: BLE001 (Spark's client failing outside spark_errors: the import stands)
+        if query_interrupted(e):
+            raise interrupted(stored) from None
+        result.warning = f"the Spark step failed ({type(e).__name__}: {e}); {stored}"
+        return
+    result.shared = f"the Spark catalog's `{schema}`"
+    newer = len(decided_at(merged, imported).items() - decided_at(mine["review_decisions"], imported).items())
+    if newer:
+        result.warning = (f"{newer} of these samples were decided again later on another driver: the "
+                          f"catalog keeps that newer decision, and the next build here takes it")
+
+
+def decided_at(decisions: pyarrow.Table, ids: set[str]) -> dict[str, object]:
+    """When each of the ids was decided, in a table of review decisions."""
+    return {feedback_id: at for feedback_id, at in zip(decisions.column("feedback_id").to_pylist(),
+                                                       decisions.column("decided_at").to_pylist(), strict=True)
+            if feedback_id in ids}
 
 
 def read_decisions(rows: list[tuple[int, dict[str, str]]], known: set[str], exported: dict[str, str],

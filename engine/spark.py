@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import sys
+import time
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator
@@ -300,7 +301,7 @@ class SparkRun:
     the models after it, and copied into the build's DuckDB database."""
 
     def __init__(self, target: Target, con: duckdb.DuckDBPyConnection, sources: dict[str, Path],
-                 forget: Iterable[str] = ()):
+                 forget: Iterable[str] = (), models: bool = True):
         self.spark = spark_session(target)
         self.con = con
         self.schema = target.settings.get("schema")  # where the models' tables are kept; None: nowhere
@@ -312,7 +313,7 @@ class SparkRun:
         self.locked = False  # this build holds the schema's lock (lock)
         self.views: set[str] = set()  # the temporary views the build made (view)
         try:
-            self.register(target, sources, forget)
+            self.register(target, sources, forget, models)
         except BaseException:  # (the build has no SparkRun to release it: clean_up)
             with suppress(EngineError):
                 self.release()
@@ -320,9 +321,10 @@ class SparkRun:
                 self.forget_views()
             raise
 
-    def register(self, target: Target, sources: dict[str, Path], forget: Iterable[str]) -> None:
+    def register(self, target: Target, sources: dict[str, Path], forget: Iterable[str], models: bool) -> None:
         """The schema locked, a killed build's tables mended and the catalog's state merged in (with
-        a schema); the logs and fbt's state as temporary views."""
+        a schema); the logs and fbt's state as temporary views, for the models (unless models is
+        False: a run that only merges and publishes the state, share_state)."""
         con = self.con
         if self.schema:
             with spark_errors(f"--target {target.name}: schema {self.schema}", DatabaseError):
@@ -334,6 +336,8 @@ class SparkRun:
             for name, rows in self.state.items():
                 with duckdb_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
                     merge_rows(con, f"state.{name}", rows)
+        if not models:
+            return
         for name, files in group_sources(sources).items():
             with unreadable_files(), spark_errors(f"source '{name}' ({files[0]})"):
                 self.view(read_log(self.spark, files), f"fbt_source__{name}")
@@ -408,9 +412,7 @@ class SparkRun:
         return f"{spark_name(self.schema)}.{spark_name(name)}"
 
     def listed(self) -> set[str]:
-        """The names of the schema's tables (lower case, as the catalog keeps them)."""
-        return {r.tableName for r in self.spark.sql(f"SHOW TABLES IN {spark_name(self.schema)}").collect()
-                if not r.isTemporary}
+        return listed_tables(self.spark, self.schema)
 
     def publish(self) -> list[str]:
         """This build's tables in place of the last build's, each under its model's name (the step
@@ -509,12 +511,12 @@ class SparkRun:
 
         present = self.listed()
         for name, rows in tables.items():
-            frame = arrow_frame(self.spark, rows)
-            frame = frame.withColumns({f.name: frame[f.name].cast("timestamp_ntz")
-                                       for f in frame.schema.fields if isinstance(f.dataType, TimestampType)})
             written = self.qualified(f"{STATE}{name}{BUILDING}{self.run}_0")
             self.pending.add(written)
             with spark_errors(f"schema {self.schema}: table {STATE}{name}", DatabaseError):
+                frame = arrow_frame(self.spark, rows)
+                times = [f.name for f in frame.schema.fields if isinstance(f.dataType, TimestampType)]
+                frame = frame.withColumns({c: frame[c].cast("timestamp_ntz") for c in times})
                 frame.write.format("parquet").saveAsTable(written)
             with uninterrupted():
                 self.swap(written, STATE + name, present)
@@ -542,10 +544,11 @@ class SparkRun:
                 self.pending.discard(table)
 
 
-def share_state(target: Target, tables: dict[str, pyarrow.Table]) -> None:
+def share_state(target: Target, tables: dict[str, pyarrow.Table]) -> dict[str, pyarrow.Table]:
     """Tables of fbt's state (the state file's, after `review import`) merged into the schema's copy,
     a key's newer row kept, and put in its place, under the schema's lock, as a build leaves them: a
-    build on another driver then honours what was decided here before this driver builds."""
+    build on another driver then honours what was decided here before this driver builds. The
+    merged tables."""
     import duckdb
 
     from .state import SCHEMA
@@ -555,22 +558,43 @@ def share_state(target: Target, tables: dict[str, pyarrow.Table]) -> None:
         for name, rows in tables.items():
             con.execute(f"CREATE TABLE {SCHEMA}.{name} ({STATE_TABLES[name]})")
             merge_rows(con, f"{SCHEMA}.{name}", rows)
-        run = SparkRun(target, con, {}, [name for name in STATE_TABLES if name not in tables])
+        run = SparkRun(target, con, {}, [name for name in STATE_TABLES if name not in tables], models=False)
         try:
-            run.publish_state({name: con.sql(f"SELECT * FROM {SCHEMA}.{name}").to_arrow_table()
-                               for name in tables})
+            merged = {name: con.sql(f"SELECT * FROM {SCHEMA}.{name}").to_arrow_table() for name in tables}
+            run.publish_state(merged)
+            return merged
         finally:
             run.close()
 
 
-def read_shared_state(target: Target, name: str) -> pyarrow.Table | None:
-    """The schema's copy of a table of fbt's state; None when the schema has none."""
+def read_shared_state(target: Target, name: str, tries: int = 3) -> pyarrow.Table | None:
+    """The schema's copy of a table of fbt's state; None when the schema has none. Read without
+    the schema's lock, which a build holds for as long as it runs: while a build puts its copy in
+    place (swap), the last one is aside for a moment, and read there; a read that the swap cuts
+    short (the table renamed or dropped under it) is tried again."""
     spark, schema = spark_session(target), target.settings["schema"]
-    table = f"{spark_name(schema)}.{spark_name(STATE + name)}"
-    with spark_errors(f"--target {target.name}: schema {schema}: table {STATE}{name}", DatabaseError):
-        if not spark.catalog.databaseExists(schema) or not spark.catalog.tableExists(table):
-            return None
-        return spark.table(table).toArrow()
+    table = STATE + name
+    for attempt in range(1, tries + 1):
+        try:
+            with spark_errors(f"--target {target.name}: schema {schema}: table {table}", DatabaseError):
+                if not spark.catalog.databaseExists(schema):
+                    return None
+                copies = sorted(t for t in listed_tables(spark, schema)
+                                if t == table or t.startswith(table + REPLACED))  # (the table first)
+                if not copies:
+                    return None
+                return spark.table(f"{spark_name(schema)}.{spark_name(copies[0])}").toArrow()
+        except DatabaseError:
+            if attempt == tries:
+                raise
+            time.sleep(0.5)
+    return None
+
+
+def listed_tables(spark: SparkSession, schema: str) -> set[str]:
+    """The names of the schema's tables (lower case, as the catalog keeps them)."""
+    return {r.tableName for r in spark.sql(f"SHOW TABLES IN {spark_name(schema)}").collect()
+            if not r.isTemporary}
 
 
 def this_process() -> dict[str, str]:

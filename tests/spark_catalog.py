@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from engine.project import load_project
-from engine.spark import BUILDING, STATE, spark_session, this_process
+from engine.spark import BUILDING, REPLACED, STATE, spark_session, this_process
 
 from conftest import copy_project, record
 
@@ -225,6 +225,29 @@ def test_review_decisions_are_kept_in_the_catalog_for_every_driver(built, tmp_pa
     project.invoke("review", "export", "--target", "tables", "-o", str(queue))
     again = [row["feedback_id"] for row in csv.DictReader(queue.open(encoding="utf-8-sig"))]
     assert again == awaiting[1:]
-    project.invoke("build", "--target", "tables")
+    # A build putting its copy in place has the last one aside for a moment (or left it there, killed)
+    spark = catalog(project)
+    spark.sql(f"ALTER TABLE fbt.{STATE}review_decisions RENAME TO fbt.{STATE}review_decisions{REPLACED}0badc0de")
+    project.invoke("review", "export", "--target", "tables", "-o", str(queue))
+    assert [row["feedback_id"] for row in csv.DictReader(queue.open(encoding="utf-8-sig"))] == awaiting[1:]
+    project.invoke("build", "--target", "tables")  # (puts the one aside back, and honours it)
     assert dropped not in [feedback_id for feedback_id, _ in samples(project)]
     assert project.query(f"select count(*) from training_samples where feedback_id = '{dropped}'") == [(0,)]
+
+
+def test_a_newer_decision_of_another_driver_stands_and_the_import_says_so(built, tmp_path):
+    project, _ = built
+    queue = tmp_path / "queue.csv"
+    project.invoke("review", "export", "--target", "tables", "-o", str(queue))
+    sample = next(csv.DictReader(queue.open(encoding="utf-8-sig")))["feedback_id"]
+    spark = catalog(project)
+    spark.sql(f"INSERT INTO fbt.{STATE}review_decisions VALUES ('{sample}', 'keep', NULL, "
+              f"TIMESTAMP_NTZ'2099-01-01 00:00:00', 'another driver.csv')")
+    decided = tmp_path / "decided.csv"
+    decided.write_text(f"feedback_id,decision\n{sample},drop\n", encoding="utf-8")
+    result = project.invoke("review", "import", str(decided), "--target", "tables")
+    assert "kept in the Spark catalog's `fbt` too" in result.stdout
+    assert result.stderr == ("warning: 1 of these samples were decided again later on another driver: "
+                             "the catalog keeps that newer decision, and the next build here takes it\n")
+    there = spark.table(f"fbt.{STATE}review_decisions").where(f"feedback_id = '{sample}'").collect()
+    assert [(r.decision, r.source) for r in there] == [("keep", "another driver.csv")]

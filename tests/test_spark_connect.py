@@ -10,10 +10,12 @@ run this Python, which has fbt installed."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Project, copy_project
+from conftest import ROOT, Project, copy_project, record
 from test_bad_input import STOPS
 from test_spark import EDGE, FORMATS, assert_same, write_logs
 
@@ -169,3 +171,62 @@ def test_a_schema_over_a_local_connect_server_keeps_models_and_state_in_the_proj
     tables = {p.name for p in (project.root / "target" / "spark-warehouse" / "fbt.db").iterdir()}
     assert {"training_samples", "feedback_log", "fbt_state__exported_samples"} <= tables
     assert not [t for t in tables if "__fbt_" in t]
+
+
+def reviewed(project: Project, tmp_path: Path) -> tuple[str, Path]:
+    """The project built (on duckdb), the first sample awaiting review dropped in a reviewed CSV."""
+    project.write_log([record(n, rating=5) for n in range(1, 6)])
+    project.invoke("build")
+    project.invoke("review", "export", "-o", str(tmp_path / "queue.csv"))
+    sample = next(csv.DictReader((tmp_path / "queue.csv").open(encoding="utf-8-sig")))["feedback_id"]
+    (tmp_path / "decided.csv").write_text(f"feedback_id,decision\n{sample},drop\n", encoding="utf-8")
+    return sample, tmp_path / "decided.csv"
+
+
+def awaiting(project: Project, tmp_path: Path, *args: str) -> tuple[list[str], str]:
+    """The ids `review export` puts up for review, and what it says on stderr."""
+    result = project.invoke("review", "export", "-o", str(tmp_path / "again.csv"), *args)
+    rows = csv.DictReader((tmp_path / "again.csv").open(encoding="utf-8-sig"))
+    return [row["feedback_id"] for row in rows], result.stderr
+
+
+REFUSED = ("--target connect: Spark Connect at sc://127.0.0.1:1 refuses the connection; start its server "
+           "(sbin/start-connect-server.sh) or fix the target's spark.remote in pyproject.toml")
+
+
+def test_review_with_a_catalog_out_of_reach_uses_the_state_file_and_says_so(tmp_path):
+    project = connect_project(tmp_path / "proj", "sc://127.0.0.1:1", 'schema = "fbt"\n')
+    sample, decided = reviewed(project, tmp_path)
+    before, _ = awaiting(project, tmp_path)
+    result = project.invoke("review", "import", str(decided), "--target", "connect")
+    assert "drop 1;" in result.stdout and "kept in" not in result.stdout
+    assert result.stderr == (f"warning: {REFUSED}; the decisions are in data/fbt_state.duckdb, not yet in "
+                             f"the catalog: the next build with --target connect puts them there\n")
+    ids, said = awaiting(project, tmp_path, "--target", "connect")
+    assert ids == [i for i in before if i != sample] and sample in before
+    assert said == (f"warning: {REFUSED}; the CSV leaves out the decisions of data/fbt_state.duckdb only: "
+                    f"a sample decided on another driver since this one last built may be in it again\n")
+
+
+def test_an_import_interrupted_on_its_way_to_the_catalog_says_the_file_has_the_decisions(tmp_path):
+    """Ctrl-C while the import waits for a Spark Connect server that does not answer: exit 130, and
+    the line says where the decisions are (stored: the next export leaves the sample out)."""
+    with socket.socket() as silent:  # (accepts the connection, never answers)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(120)
+        project = connect_project(tmp_path / "proj", f"sc://127.0.0.1:{silent.getsockname()[1]}",
+                                  'schema = "fbt"\n')
+        sample, decided = reviewed(project, tmp_path)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FBT_")}
+        importing = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--project-dir", str(project.root),
+                                      "review", "import", str(decided), "--target", "connect"],
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        connection, _ = silent.accept()  # (the import is reaching the server)
+        importing.send_signal(signal.SIGINT)
+        _, err = importing.communicate(timeout=120)
+        connection.close()
+    assert importing.returncode == 130
+    assert err == ("Error: interrupted (Ctrl-C); the decisions are in data/fbt_state.duckdb, not yet in the "
+                   "catalog: the next build with --target connect puts them there\n")
+    assert sample not in awaiting(project, tmp_path)[0]
