@@ -205,7 +205,8 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             with b:
                 for step in STEPS:
                     started = time.perf_counter()
-                    step(b)
+                    with duckdb_errors(project.show(b.database), DatabaseError):  # (any a step did not name)
+                        step(b)
                     b.result.steps[step.__name__] = time.perf_counter() - started
             return b.result
         except NotInPlace as e:  # (the same attempt, on a new database)
