@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Project, copy_project, record
+from faults import spawn, wait_stopped
 from test_bad_input import STOPS
 from test_spark import EDGE, FORMATS, assert_same, write_logs
 
@@ -88,6 +89,7 @@ def server(tmp_path_factory):
         proc = subprocess.Popen([str(home / "bin" / "spark-submit"), "--master", "local[2]",
                                  "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
                                  "--conf", f"spark.connect.grpc.binding.port={port}",
+                                 "--conf", f"spark.sql.warehouse.dir={log.parent / 'warehouse'}",
                                  "--conf", "spark.ui.enabled=false"],
                                 env={**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable},
                                 stdout=out, stderr=subprocess.STDOUT)
@@ -218,10 +220,7 @@ def test_an_import_interrupted_on_its_way_to_the_catalog_says_the_file_has_the_d
         project = connect_project(tmp_path / "proj", f"sc://127.0.0.1:{silent.getsockname()[1]}",
                                   'schema = "fbt"\n')
         sample, decided = reviewed(project, tmp_path)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FBT_")}
-        importing = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--project-dir", str(project.root),
-                                      "review", "import", str(decided), "--target", "connect"],
-                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        importing = spawn(project, "review", "import", str(decided), "--target", "connect")
         connection, _ = silent.accept()  # (the import is reaching the server)
         importing.send_signal(signal.SIGINT)
         _, err = importing.communicate(timeout=120)
@@ -230,3 +229,31 @@ def test_an_import_interrupted_on_its_way_to_the_catalog_says_the_file_has_the_d
     assert err == ("Error: interrupted (Ctrl-C); the decisions are in data/fbt_state.duckdb, not yet in the "
                    "catalog: the next build with --target connect puts them there\n")
     assert sample not in awaiting(project, tmp_path)[0]
+
+
+def test_two_clients_of_one_server_write_its_schema_one_at_a_time(tmp_path, server):
+    """Two drivers (projects) of one log building into one schema of a Connect server: while one
+    builds (stopped here after its models), the other stops in one line naming it; then it builds."""
+    write_logs(tmp_path, "feedback.json", EDGE)
+    log = str(tmp_path / "logs" / "feedback.json")
+    first, second = (connect_project(tmp_path / name, server, 'schema = "shared"\n') for name in ("a", "b"))
+    building = spawn(first, "build", "--target", "connect", "--feedback-file", log, pause_at="models-built")
+    try:
+        wait_stopped(building)
+        refused = build_connect(second, "--feedback-file", log)
+    finally:
+        os.kill(building.pid, signal.SIGCONT)
+        out, err = building.communicate(timeout=600)
+    assert building.returncode == 0, err[-3000:]
+    assert "as tables of the Spark catalog's `shared`" in out
+    assert refused.returncode == 1
+    holder = f"(host {socket.gethostname()}, pid {building.pid}, since "
+    assert refused.stderr.startswith(f"Error: schema shared: another build writes it {holder}")
+    assert refused.stderr.endswith("; wait for it to end, or, if it no longer runs, drop view "
+                                   "shared.fbt_lock and build again\n")
+    assert not second.out.exists()
+    done = build_connect(second, "--feedback-file", log)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in second.out.iterdir()) == sorted(p.name for p in first.out.iterdir())
+    assert (second.out / "high_quality_samples.jsonl").read_bytes() == \
+        (first.out / "high_quality_samples.jsonl").read_bytes()
