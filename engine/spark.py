@@ -223,10 +223,11 @@ def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
     spark_sql = translate(sql, "spark", where)
     spark = spark_session(target)
     with spark_errors(where, QueryError):
-        tables = {r.tableName.lower() for r in spark.sql(f"SHOW TABLES IN {spark_name(schema)}").collect()
-                  if not r.isTemporary}
+        views = {r.viewName.lower() for r in spark.sql(f"SHOW VIEWS IN {spark_name(schema)}").collect()
+                 if not r.isTemporary}  # (a view runs whatever SQL its owner wrote)
+        tables = listed_tables(spark, schema) - views
         functions = {r.function.lower() for r in spark.sql("SHOW SYSTEM FUNCTIONS").collect()}
-        frame = spark.sql(confine_to_schema(spark_sql, schema, where, tables, functions))
+        frame = spark.sql(confine_to_schema(spark_sql, schema, where, tables, functions, views))
         columns = frame.columns
     answer = Answer(columns)
 
@@ -243,10 +244,12 @@ def query_tables(target: Target, sql: str, limit: int = 0) -> Answer:
     return answer
 
 
-def confine_to_schema(spark_sql: str, schema: str, where: str, tables: set[str], functions: set[str]) -> str:
+def confine_to_schema(spark_sql: str, schema: str, where: str, tables: set[str], functions: set[str],
+                      views: set[str]) -> str:
     """The statement as Spark is to run it, each table named in schema (not a temporary view of the
     session), without comments; a QueryError unless it is one query, or DESCRIBE of a table, that
-    reads only tables (of schema) and rows of generators, and calls only Spark's built-in functions
+    reads only tables (of schema; not its views, which run whatever SQL their owners wrote, this
+    check's refusals included) and rows of generators, and calls only Spark's built-in functions
     (functions, lower case) and none that runs Java code. Spark has no setting that confines a
     session as DuckDB's do (engine/query.py), and it substitutes ${...} in the text before it
     parses it (in comments too): a statement holding one is refused."""
@@ -280,6 +283,8 @@ def confine_to_schema(spark_sql: str, schema: str, where: str, tables: set[str],
             continue  # (a CTE)
         if qualifier not in ("", schema.lower(), f"spark_catalog.{schema.lower()}"):
             raise refuse(f"reads {table.sql('spark')} (a file, as format.`path`, is not read)")
+        if table.name.lower() in views:
+            raise refuse(f"reads {table.name}, a view (it runs whatever SQL its owner wrote)")
         if table.name.lower() not in tables:
             raise refuse(f"reads {table.name}, which schema {schema} does not have")
     for call in tree.find_all(exp.Func):

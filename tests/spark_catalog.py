@@ -171,11 +171,18 @@ def test_query_on_spark_reads_the_schemas_tables(built):
     ("tables", "select '${env:HOME}'", "holds ${...}, which Spark would replace"),
     ("tables", "describe select * from training_samples", "one SELECT (or DESCRIBE of a table)"),
     ("tables", "select * from another_table", "reads another_table, which schema fbt does not have"),
+    ("tables", "select * from fbt.java_view",
+     "reads java_view, a view (it runs whatever SQL its owner wrote); on Spark, query reads only"),
     ("views", "select 1", "the target keeps no tables"),
 ])
 def test_query_on_spark_reads_nothing_else(built, target, sql, said):
     project, _ = built
-    result = project.invoke("query", "--target", target, sql, ok=False)
+    spark = catalog(project)
+    spark.sql("CREATE VIEW fbt.java_view AS SELECT reflect('java.util.UUID', 'randomUUID') AS x")  # (someone's)
+    try:
+        result = project.invoke("query", "--target", target, sql, ok=False)
+    finally:
+        spark.sql("DROP VIEW fbt.java_view")
     assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(f"Error: query --target {target}: ") and said in result.stderr
 

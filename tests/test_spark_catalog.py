@@ -24,7 +24,7 @@ def test_the_models_are_kept_as_tables_of_a_catalog_that_outlives_the_build(tmp_
                           "tests/spark_catalog.py"], cwd=ROOT, capture_output=True, text=True, check=False,
                          env={**os.environ, "FBT_CATALOG_PROJECT": str(project)})
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "15 passed" in run.stdout, run.stdout[-2000:]
+    assert "16 passed" in run.stdout, run.stdout[-2000:]
     # Another process, a new Spark session on the project's metastore, finds the last build's table.
     conf = load_project(project, target="tables").target.spark_conf()
     read = ("from pyspark.sql import SparkSession\nb = SparkSession.builder\n"
