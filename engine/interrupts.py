@@ -8,7 +8,7 @@ import errno
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
@@ -35,6 +35,19 @@ def on_signal(signum: int, _frame: object) -> None:
     Deferral.received.append(signum)
     if not Deferral.depth:
         raise KeyboardInterrupt
+
+
+def defer_as_fbt(spark_handler: Callable[[int, object], None]) -> None:
+    """SIGINT's handler again fbt's (on_signal), where pyspark's SparkContext has just put its own
+    (which cancels Spark's jobs and raises, even while a commit moves its files): Spark's jobs are
+    still cancelled, except when the signal is deferred."""
+
+    def on_sigint(signum: int, frame: object) -> None:
+        Deferral.received.append(signum)
+        if not Deferral.depth:
+            spark_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
 
 
 @contextmanager

@@ -62,6 +62,7 @@ from .runner import (
     run_model,
     seal,
     spill_directory,
+    system_errors,
 )
 from .shards import Removal, check_folder, in_the_way, place_files
 from .state import last_read, load_state, read_state, record_history, stage_state, state_path
@@ -205,7 +206,7 @@ def execute(project: Project, command: str, test: bool, formats: list[str],
             with b:
                 for step in STEPS:
                     started = time.perf_counter()
-                    with duckdb_errors(project.show(b.database), DatabaseError):  # (any a step did not name)
+                    with system_errors(project.show(b.database)):  # (a full disk where a step did not say)
                         step(b)
                     b.result.steps[step.__name__] = time.perf_counter() - started
             return b.result

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from .clock import utc_stamp
 from .commit import journal_path, roll_forward, settle
-from .errors import DatabaseError, EngineError, ReviewError
-from .interrupts import interrupted, query_interrupted
+from .errors import DatabaseError, EngineError, InterruptError, ReviewError
+from .interrupts import Deferral, interrupted, query_interrupted
 from .lock import build_lock
 from .render import compile_models, quote_identifier
 from .roles import declared
@@ -175,41 +175,45 @@ def shared_schema(project: Project) -> str:
 def share_decisions(project: Project, result: ReviewImport, imported: set[str]) -> None:
     """On a spark target with a schema, the state file's review decisions merged into the catalog's
     copy, so that a build on another driver honours them. If that fails, or is interrupted, the
-    import stands (the file has them, and the next build here merges them into the catalog):
-    result.warning, or the InterruptError, says so. result.warning also counts the imported
-    decisions that the catalog holds a newer one of (made on another driver meanwhile)."""
+    import stands (the file has them, and the next build with this target merges them into the
+    catalog): result.warning, or the InterruptError, says so. result.warning also counts the
+    imported decisions that the catalog holds a newer one of."""
     schema = shared_schema(project)
     if not schema:
         return
-    from .spark import share_state
-
     stored = (f"the decisions are in {project.show(state_path(project))}, not yet in the catalog: the next "
               f"build with --target {project.target.name} puts them there")
-    mine = read_state(project, ["review_decisions"])
     try:
+        if Deferral.received:  # a signal during the state file's swap, deferred: the import stands
+            raise KeyboardInterrupt
+        from .spark import share_state
+
+        mine = read_state(project, ["review_decisions"])
         merged = share_state(project.target, mine)["review_decisions"]
+        newer = len(decided_at(merged, imported).items()
+                    - decided_at(mine["review_decisions"], imported).items())
     except KeyboardInterrupt:  # (Ctrl-C, SIGTERM: interrupts.on_signal)
         raise interrupted(stored) from None
+    except InterruptError:  # (after the catalog took them: share_state says so)
+        raise
     except EngineError as e:
         result.warning = f"{e}; {stored}"
         return
-    except Exception as e:  # noqa: BLE001 (Spark's client failing outside spark_errors: the import stands)
+    except RuntimeError as e:  # DuckDB's client, stopped by a signal
         if query_interrupted(e):
             raise interrupted(stored) from None
-        result.warning = f"the Spark step failed ({type(e).__name__}: {e}); {stored}"
-        return
+        raise
     result.shared = f"the Spark catalog's `{schema}`"
-    newer = len(decided_at(merged, imported).items() - decided_at(mine["review_decisions"], imported).items())
     if newer:
-        result.warning = (f"{newer} of these samples were decided again later on another driver: the "
-                          f"catalog keeps that newer decision, and the next build here takes it")
+        result.warning = (f"{newer} of these samples {'has' if newer == 1 else 'have'} a later decision in "
+                          f"the catalog (from another driver, or a clock ahead of this one's): the catalog "
+                          f"keeps it, and the next build with --target {project.target.name} takes it")
 
 
 def decided_at(decisions: pyarrow.Table, ids: set[str]) -> dict[str, object]:
     """When each of the ids was decided, in a table of review decisions."""
-    return {feedback_id: at for feedback_id, at in zip(decisions.column("feedback_id").to_pylist(),
-                                                       decisions.column("decided_at").to_pylist(), strict=True)
-            if feedback_id in ids}
+    ids_of, times = decisions.column("feedback_id").to_pylist(), decisions.column("decided_at").to_pylist()
+    return {feedback_id: at for feedback_id, at in zip(ids_of, times, strict=True) if feedback_id in ids}
 
 
 def read_decisions(rows: list[tuple[int, dict[str, str]]], known: set[str], exported: dict[str, str],

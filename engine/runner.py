@@ -57,6 +57,20 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
         raise error(f"{where}: {message}{fix_for(message)}") from e
 
 
+@contextmanager
+def system_errors(where: str) -> Iterator[None]:
+    """What the system under DuckDB refused (a full disk, memory, a conflicting transaction, a
+    denied file), where no step said it, as one DatabaseError naming where; any other DuckDB error
+    there is fbt's own SQL failing, a bug, and stays a traceback."""
+    import duckdb
+
+    try:
+        yield
+    except (duckdb.OperationalError, duckdb.PermissionException) as e:
+        message = first_line(e)
+        raise DatabaseError(f"{where}: {message}{fix_for(message)}") from e
+
+
 def connect_new(path: Path, settings: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     """A fresh database file at path (a stale one from a killed build is removed first), with the
     project's DuckDB settings applied by SET: DuckDB 2.0 silently ignores some of them (e.g.

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import utc_stamp
 from .errors import DatabaseError, EngineError, LockError, ModelRunError, QueryError, SourceError
-from .interrupts import uninterrupted
+from .interrupts import defer_as_fbt, interrupted, on_signal, uninterrupted
 from .logcheck import LOG, describe
 from .query import BATCH, Answer
 from .render import Rendered, quote_identifier
@@ -83,9 +84,13 @@ def spark_session(target: Target) -> SparkSession:
             builder = builder.remote(remote)
         for name, value in conf.items():
             builder = builder.config(name, value)
+        handler = signal.getsignal(signal.SIGINT)
         with spark_errors(starting, DatabaseError), warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", UserWarning)
             session = builder.getOrCreate()
+        if handler is on_signal and callable(spark_handler := signal.getsignal(signal.SIGINT)) \
+                and spark_handler is not on_signal:  # a SparkContext's own, in this process
+            defer_as_fbt(spark_handler)
         # Connect sets each setting on the session: a local server was started with them all, a
         # running one refuses those of its start (spark.executor.memory, ...)
         refused = list(dict.fromkeys(m.group(1) for w in said
@@ -514,7 +519,8 @@ class SparkRun:
         a time zone (as the file keeps them, whatever the session's)."""
         from pyspark.sql.types import TimestampType
 
-        present = self.listed()
+        with spark_errors(f"schema {self.schema}: listing its tables", DatabaseError):
+            present = self.listed()
         for name, rows in tables.items():
             written = self.qualified(f"{STATE}{name}{BUILDING}{self.run}_0")
             self.pending.add(written)
@@ -559,27 +565,38 @@ def share_state(target: Target, tables: dict[str, pyarrow.Table]) -> dict[str, p
     from .state import SCHEMA
 
     with duckdb.connect() as con:
-        con.execute(f"CREATE SCHEMA {SCHEMA}")
-        for name, rows in tables.items():
-            con.execute(f"CREATE TABLE {SCHEMA}.{name} ({STATE_TABLES[name]})")
-            merge_rows(con, f"{SCHEMA}.{name}", rows)
+        with duckdb_errors("the state's tables, merged in memory", DatabaseError):
+            con.execute(f"CREATE SCHEMA {SCHEMA}")
+            for name, rows in tables.items():
+                con.execute(f"CREATE TABLE {SCHEMA}.{name} ({STATE_TABLES[name]})")
+                merge_rows(con, f"{SCHEMA}.{name}", rows)
         run = SparkRun(target, con, {}, [name for name in STATE_TABLES if name not in tables], models=False)
         try:
-            merged = {name: con.sql(f"SELECT * FROM {SCHEMA}.{name}").to_arrow_table() for name in tables}
+            with duckdb_errors("the state's tables, merged in memory", DatabaseError):
+                merged = {name: con.sql(f"SELECT * FROM {SCHEMA}.{name}").to_arrow_table() for name in tables}
             run.publish_state(merged)
-            return merged
-        finally:
+        except BaseException:
             run.close()
+            raise
+        try:
+            run.close()
+        except KeyboardInterrupt:  # (Ctrl-C, SIGTERM) published: only the lock's release was cut short
+            schema = target.settings["schema"]
+            raise interrupted(f"the decisions are in the state file and in the catalog's {schema}; its lock "
+                              f"is taken over by the next build on this machine") from None
+        return merged
 
 
 def read_shared_state(target: Target, name: str, tries: int = 3) -> pyarrow.Table | None:
     """The schema's copy of a table of fbt's state; None when the schema has none. Read without
     the schema's lock, which a build holds for as long as it runs: while a build puts its copy in
     place (swap), the last one is aside for a moment, and read there; a read that the swap cuts
-    short (the table renamed or dropped under it) is tried again."""
+    short (the table, or its files, gone under it) is tried again, the catalog's listing of the
+    table's files refreshed."""
     spark, schema = spark_session(target), target.settings["schema"]
     table = STATE + name
     for attempt in range(1, tries + 1):
+        read = ""
         try:
             with spark_errors(f"--target {target.name}: schema {schema}: table {table}", DatabaseError):
                 if not spark.catalog.databaseExists(schema):
@@ -588,17 +605,24 @@ def read_shared_state(target: Target, name: str, tries: int = 3) -> pyarrow.Tabl
                                 if t == table or t.startswith(table + REPLACED))  # (the table first)
                 if not copies:
                     return None
-                return spark.table(f"{spark_name(schema)}.{spark_name(copies[0])}").toArrow()
-        except DatabaseError:
-            if attempt == tries:
+                read = f"{spark_name(schema)}.{spark_name(copies[0])}"
+                return spark.table(read).toArrow()
+        except DatabaseError as e:
+            if attempt == tries or not any(gone in str(e) for gone in GONE):
                 raise
             time.sleep(0.5)
+            with suppress(DatabaseError), spark_errors(read, DatabaseError):  # (gone for good: listed next)
+                spark.catalog.refreshTable(read)
     return None
+
+
+# what Spark says of a table, or a file of it, that a build's swap removed during a read
+GONE = ("TABLE_OR_VIEW_NOT_FOUND", "FILE_NOT_EXIST", "PATH_NOT_FOUND", "FileNotFoundException")
 
 
 def listed_tables(spark: SparkSession, schema: str) -> set[str]:
     """The names of the schema's tables (lower case, as the catalog keeps them)."""
-    return {r.tableName for r in spark.sql(f"SHOW TABLES IN {spark_name(schema)}").collect()
+    return {r.tableName.lower() for r in spark.sql(f"SHOW TABLES IN {spark_name(schema)}").collect()
             if not r.isTemporary}
 
 

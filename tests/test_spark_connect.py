@@ -244,7 +244,8 @@ def test_two_clients_of_one_server_write_its_schema_one_at_a_time(tmp_path, serv
         wait_stopped(building)
         refused = build_connect(second, "--feedback-file", log)
     finally:
-        os.kill(building.pid, signal.SIGCONT)
+        if building.returncode is None:  # (stopped: wait_stopped reaped it when it ended instead)
+            os.kill(building.pid, signal.SIGCONT)
         out, err = building.communicate(timeout=600)
     assert building.returncode == 0, err[-3000:]
     assert "as tables of the Spark catalog's `shared`" in out
