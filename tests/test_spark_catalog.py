@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.skipif(bool(MISSING), reason=f"spar
 
 def test_the_models_are_kept_as_tables_of_a_catalog_that_outlives_the_build(tmp_path):
     project = tmp_path / "proj"
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
                           "tests/spark_catalog.py"], cwd=ROOT, capture_output=True, text=True, check=False,
                          env={**os.environ, "FBT_CATALOG_PROJECT": str(project)})
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -14,4 +14,4 @@ pip="$venv/bin/pip"
 # imports it at the top of data/mm_plugin.py and text training never calls it. Without its native
 # libraries it imports as pure Python.
 rm -f "$venv"/lib/python3*/site-packages/torchaudio/lib/*.so
-echo "now: HF_HUB_OFFLINE=1 $venv/bin/python -m pytest -m trainers -s"
+echo "now: HF_HUB_OFFLINE=1 $venv/bin/python -m pytest -m trainers -n 0 -s"
