@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import ClassVar
 
 from .errors import EngineError, FileSystemError, InterruptError
@@ -37,15 +37,16 @@ def on_signal(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
 
-def defer_as_fbt(spark_handler: Callable[[int, object], None]) -> None:
-    """SIGINT's handler again fbt's (on_signal), where pyspark's SparkContext has just put its own
-    (which cancels Spark's jobs and raises, even while a commit moves its files): Spark's jobs are
-    still cancelled, except when the signal is deferred."""
+def defer_as_fbt(cancel: Callable[[], None] | None) -> None:
+    """SIGINT's handler fbt's again (as on_signal), where a SparkContext of this process has put its
+    own (which cancels Spark's jobs and raises, even while a commit moves its files), with cancel
+    (the context's cancelAllJobs) called first when the signal is not deferred."""
 
     def on_sigint(signum: int, frame: object) -> None:
-        Deferral.received.append(signum)
-        if not Deferral.depth:
-            spark_handler(signum, frame)
+        if cancel is not None and not Deferral.depth:
+            with suppress(Exception):  # (Spark's own failure: the command stops all the same)
+                cancel()
+        on_signal(signum, frame)
 
     signal.signal(signal.SIGINT, on_sigint)
 

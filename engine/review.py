@@ -183,6 +183,7 @@ def share_decisions(project: Project, result: ReviewImport, imported: set[str]) 
         return
     stored = (f"the decisions are in {project.show(state_path(project))}, not yet in the catalog: the next "
               f"build with --target {project.target.name} puts them there")
+    merged = None
     try:
         if Deferral.received:  # a signal during the state file's swap, deferred: the import stands
             raise KeyboardInterrupt
@@ -193,7 +194,9 @@ def share_decisions(project: Project, result: ReviewImport, imported: set[str]) 
         newer = len(decided_at(merged, imported).items()
                     - decided_at(mine["review_decisions"], imported).items())
     except KeyboardInterrupt:  # (Ctrl-C, SIGTERM: interrupts.on_signal)
-        raise interrupted(stored) from None
+        raise interrupted(stored if merged is None else
+                          f"the decisions are in {project.show(state_path(project))} and in the catalog's "
+                          f"{schema}") from None
     except InterruptError:  # (after the catalog took them: share_state says so)
         raise
     except EngineError as e:

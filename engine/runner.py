@@ -60,13 +60,13 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
 @contextmanager
 def system_errors(where: str) -> Iterator[None]:
     """What the system under DuckDB refused (a full disk, memory, a conflicting transaction, a
-    denied file), where no step said it, as one DatabaseError naming where; any other DuckDB error
+    denied file, a failed write that invalidated the database), where no step said it, as one DatabaseError naming where; any other DuckDB error
     there is fbt's own SQL failing, a bug, and stays a traceback."""
     import duckdb
 
     try:
         yield
-    except (duckdb.OperationalError, duckdb.PermissionException) as e:
+    except (duckdb.OperationalError, duckdb.PermissionException, duckdb.FatalException) as e:
         message = first_line(e)
         raise DatabaseError(f"{where}: {message}{fix_for(message)}") from e
 

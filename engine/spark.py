@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 import warnings
@@ -32,7 +33,7 @@ from .interrupts import defer_as_fbt, interrupted, on_signal, uninterrupted
 from .logcheck import LOG, describe
 from .query import BATCH, Answer
 from .render import Rendered, quote_identifier
-from .runner import duckdb_errors
+from .runner import duckdb_errors, system_errors
 from .sparklog import UNREADABLE, read_log
 from .state import TABLES as STATE_TABLES
 from .state import merge_rows
@@ -59,53 +60,62 @@ def spark_session(target: Target) -> SparkSession:
     Connect server started in this process)."""
     conf = target.spark_conf()
     key = tuple(sorted(conf.items()))
-    if key not in SESSIONS:
-        remote = conf.pop("spark.remote", None)
-        where = f"--target {target.name}"
-        starting = f"{where}: starting Spark" + (f" Connect at {remote}" if remote else "")
-        require_spark(where, remote)
-        from pyspark.sql import SparkSession
-
-        if remote:
-            with spark_errors(starting, DatabaseError):
-                reach(where, remote)
-        refuse_other_mode(where, remote)
-        for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):  # fbt says it, in one line
-            logging.getLogger(logger).setLevel(logging.CRITICAL)
-        local = (remote or conf.get("spark.master", "")).startswith("local")
-        if not remote or local:  # the driver is this process's: stderr is fbt's progress
-            conf.setdefault("spark.ui.showConsoleProgress", "false")
-        if local:  # the workers run this Python
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            if remote:  # fbt says what failed (a Connect session has no SparkContext to setLogLevel on)
-                conf.setdefault("spark.log.level", "FATAL")
-        builder = SparkSession.builder.appName("fbt")
-        if remote:
-            builder = builder.remote(remote)
-        for name, value in conf.items():
-            builder = builder.config(name, value)
-        handler = signal.getsignal(signal.SIGINT)
-        with spark_errors(starting, DatabaseError), warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always", UserWarning)
-            session = builder.getOrCreate()
-        if handler is on_signal and callable(spark_handler := signal.getsignal(signal.SIGINT)) \
-                and spark_handler is not on_signal:  # a SparkContext's own, in this process
-            defer_as_fbt(spark_handler)
-        # Connect sets each setting on the session: a local server was started with them all, a
-        # running one refuses those of its start (spark.executor.memory, ...)
-        refused = list(dict.fromkeys(m.group(1) for w in said
-                                     if (m := re.match(r"Failed to set (\S+) to", str(w.message)))))
-        for w in said:
-            if not str(w.message).startswith("Failed to set "):
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-        if refused and not local:
-            raise DatabaseError(f"{where}: Spark Connect at {remote} keeps its own {', '.join(refused)} "
-                                f"(settings of the server's start, not of a session); set them where the "
-                                f"server starts and remove them from the target in pyproject.toml")
-        SESSIONS[key] = session
-        if not remote:
-            session.sparkContext.setLogLevel("FATAL")
+    handled = (signal.getsignal(signal.SIGINT) is on_signal  # (fbt's: failures_in_one_line, the CLI's)
+               and threading.current_thread() is threading.main_thread())
+    try:
+        if key not in SESSIONS:
+            SESSIONS[key] = start_session(target, dict(conf))
+    finally:
+        if handled:  # a SparkContext puts its own in place of fbt's: fbt's again, cancelling its jobs
+            session = SESSIONS.get(key)
+            classic = session is not None and "spark.remote" not in conf
+            defer_as_fbt(session.sparkContext.cancelAllJobs if classic else None)
     return SESSIONS[key]
+
+
+def start_session(target: Target, conf: dict[str, str]) -> SparkSession:
+    """A new Spark session of the target's settings (conf): spark_session."""
+    remote = conf.pop("spark.remote", None)
+    where = f"--target {target.name}"
+    starting = f"{where}: starting Spark" + (f" Connect at {remote}" if remote else "")
+    require_spark(where, remote)
+    from pyspark.sql import SparkSession
+
+    if remote:
+        with spark_errors(starting, DatabaseError):
+            reach(where, remote)
+    refuse_other_mode(where, remote)
+    for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):  # fbt says it, in one line
+        logging.getLogger(logger).setLevel(logging.CRITICAL)
+    local = (remote or conf.get("spark.master", "")).startswith("local")
+    if not remote or local:  # the driver is this process's: stderr is fbt's progress
+        conf.setdefault("spark.ui.showConsoleProgress", "false")
+    if local:  # the workers run this Python
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if remote:  # fbt says what failed (a Connect session has no SparkContext to setLogLevel on)
+            conf.setdefault("spark.log.level", "FATAL")
+    builder = SparkSession.builder.appName("fbt")
+    if remote:
+        builder = builder.remote(remote)
+    for name, value in conf.items():
+        builder = builder.config(name, value)
+    with spark_errors(starting, DatabaseError), warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", UserWarning)
+        session = builder.getOrCreate()
+    # Connect sets each setting on the session: a local server was started with them all, a
+    # running one refuses those of its start (spark.executor.memory, ...)
+    refused = list(dict.fromkeys(m.group(1) for w in said
+                                 if (m := re.match(r"Failed to set (\S+) to", str(w.message)))))
+    for w in said:
+        if not str(w.message).startswith("Failed to set "):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if refused and not local:
+        raise DatabaseError(f"{where}: Spark Connect at {remote} keeps its own {', '.join(refused)} "
+                            f"(settings of the server's start, not of a session); set them where the "
+                            f"server starts and remove them from the target in pyproject.toml")
+    if not remote:
+        session.sparkContext.setLogLevel("FATAL")
+    return session
 
 
 def require_spark(where: str, remote: str | None) -> None:
@@ -152,7 +162,6 @@ def reach(where: str, remote: str, seconds: float = 10) -> None:
     before saying so)."""
     if remote.startswith("local"):
         return
-    import threading
 
     import grpc
     from pyspark.sql.connect.client import DefaultChannelBuilder
@@ -427,7 +436,8 @@ class SparkRun:
     def publish(self) -> list[str]:
         """This build's tables in place of the last build's, each under its model's name (the step
         after the commit: a failed build leaves the last build's tables as they were); the names."""
-        published, present = [], self.listed()
+        with spark_errors(f"schema {self.schema}: listing its tables", DatabaseError):
+            published, present = [], self.listed()
         with uninterrupted():
             for name, table in self.tables.items():
                 self.swap(table, name, present)
@@ -446,6 +456,7 @@ class SparkRun:
             if name.lower() in present:
                 self.spark.sql(f"ALTER TABLE {self.qualified(name)} RENAME TO {aside}")
             self.spark.sql(f"ALTER TABLE {table} RENAME TO {self.qualified(name)}")
+        with suppress(DatabaseError), spark_errors(aside, DatabaseError):  # (else the next build's restore)
             self.spark.sql(f"DROP TABLE IF EXISTS {aside}")
 
     def restore(self) -> None:
@@ -565,14 +576,14 @@ def share_state(target: Target, tables: dict[str, pyarrow.Table]) -> dict[str, p
     from .state import SCHEMA
 
     with duckdb.connect() as con:
-        with duckdb_errors("the state's tables, merged in memory", DatabaseError):
+        with system_errors("the state's tables, merged in memory"):
             con.execute(f"CREATE SCHEMA {SCHEMA}")
             for name, rows in tables.items():
                 con.execute(f"CREATE TABLE {SCHEMA}.{name} ({STATE_TABLES[name]})")
                 merge_rows(con, f"{SCHEMA}.{name}", rows)
         run = SparkRun(target, con, {}, [name for name in STATE_TABLES if name not in tables], models=False)
         try:
-            with duckdb_errors("the state's tables, merged in memory", DatabaseError):
+            with system_errors("the state's tables, merged in memory"):
                 merged = {name: con.sql(f"SELECT * FROM {SCHEMA}.{name}").to_arrow_table() for name in tables}
             run.publish_state(merged)
         except BaseException:
@@ -608,7 +619,7 @@ def read_shared_state(target: Target, name: str, tries: int = 3) -> pyarrow.Tabl
                 read = f"{spark_name(schema)}.{spark_name(copies[0])}"
                 return spark.table(read).toArrow()
         except DatabaseError as e:
-            if attempt == tries or not any(gone in str(e) for gone in GONE):
+            if attempt == tries or not any(gone in f"{e} {e.__cause__}" for gone in GONE):
                 raise
             time.sleep(0.5)
             with suppress(DatabaseError), spark_errors(read, DatabaseError):  # (gone for good: listed next)

@@ -94,6 +94,15 @@ def project(tmp_path: Path) -> Project:
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+# The slowest files first: the workers take whole files, in this order (--dist loadfile,
+# --no-loadscope-reorder), so that they end together rather than one waiting for Spark's.
+SLOWEST = ["test_spark_connect.py", "test_spark_catalog.py", "test_spark_openwebui.py", "test_spark.py"]
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: SLOWEST.index(item.path.name) if item.path.name in SLOWEST else len(SLOWEST))
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite the golden files under tests/golden/ from this run's output")

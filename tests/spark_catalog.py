@@ -254,7 +254,8 @@ def test_a_newer_decision_of_another_driver_stands_and_the_import_says_so(built,
     decided.write_text(f"feedback_id,decision\n{sample},drop\n", encoding="utf-8")
     result = project.invoke("review", "import", str(decided), "--target", "tables")
     assert "kept in the Spark catalog's `fbt` too" in result.stdout
-    assert result.stderr == ("warning: 1 of these samples were decided again later on another driver: "
-                             "the catalog keeps that newer decision, and the next build here takes it\n")
+    assert result.stderr == ("warning: 1 of these samples has a later decision in the catalog (from another "
+                             "driver, or a clock ahead of this one's): the catalog keeps it, and the next "
+                             "build with --target tables takes it\n")
     there = spark.table(f"fbt.{STATE}review_decisions").where(f"feedback_id = '{sample}'").collect()
     assert [(r.decision, r.source) for r in there] == [("keep", "another driver.csv")]

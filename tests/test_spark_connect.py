@@ -62,13 +62,15 @@ def build_connect(project: Project, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, encoding="utf-8", timeout=900, check=False)
 
 
-def build_both(tmp_path: Path, remote: str, log: str, *args: str) -> tuple[Project, Project]:
-    """The project built on duckdb (here) and over Spark Connect (in a process of its own)."""
+def build_both(tmp_path: Path, remote: str, log: str, *args: str, more: str = "") -> tuple[Project, Project]:
+    """The project built on duckdb (here) and over Spark Connect (in a process of its own; more: the
+    target's other lines); the Connect build's stdout in the second's .said."""
     duck = copy_project(tmp_path / "duckdb")
     duck.invoke("build", "--feedback-file", str(tmp_path / log), *FORMATS, *args)
-    spark = connect_project(tmp_path / "connect", remote)
+    spark = connect_project(tmp_path / "connect", remote, more)
     done = build_connect(spark, "--feedback-file", str(tmp_path / log), *FORMATS, *args)
     assert done.returncode == 0, done.stderr[-3000:]
+    spark.said = done.stdout
     return duck, spark
 
 
@@ -110,10 +112,18 @@ def server(tmp_path_factory):
         proc.wait(60)
 
 
-def test_edge_cases_build_the_same_over_a_local_spark_connect_server(tmp_path):
-    """(local[2]: the build's process starts the Connect server and is its client)"""
+def test_edge_cases_build_the_same_over_a_local_connect_server_into_the_projects_catalog(tmp_path):
+    """(local[2]: the build's process starts the Connect server and is its client; the models and
+    the state are kept as tables of the project's own catalog, target/spark-warehouse)"""
     write_logs(tmp_path, "edge.json", EDGE)
-    assert_same(*build_both(tmp_path, "local[2]", "logs/edge.json"))
+    duck, spark = build_both(tmp_path, "local[2]", "logs/edge.json", more='schema = "fbt"\n')
+    assert_same(duck, spark)
+    run_results = json.loads((spark.root / "target" / "run_results.json").read_text(encoding="utf-8"))
+    models = len(run_results["models"])
+    assert f"kept {models} model(s) as tables of the Spark catalog's `fbt`" in spark.said
+    tables = {p.name for p in (spark.root / "target" / "spark-warehouse" / "fbt.db").iterdir()}
+    assert {"training_samples", "feedback_log", "fbt_state__exported_samples"} <= tables
+    assert not [t for t in tables if "__fbt_" in t]
 
 
 def test_a_generated_log_builds_the_same_over_spark_connect(tmp_path, server):
@@ -160,19 +170,6 @@ def test_a_setting_a_running_server_keeps_its_own_stops_the_build_in_one_line(tm
                            f"set them where the server starts and remove them from the target in "
                            f"pyproject.toml\n")
     assert not project.out.exists()
-
-
-def test_a_schema_over_a_local_connect_server_keeps_models_and_state_in_the_projects_catalog(tmp_path):
-    project = connect_project(tmp_path / "proj", "local[2]", 'schema = "fbt"\n')
-    project.write_log(EDGE)
-    done = build_connect(project)
-    assert done.returncode == 0, done.stderr[-3000:]
-    run_results = json.loads((project.root / "target" / "run_results.json").read_text(encoding="utf-8"))
-    models = len(run_results["models"])
-    assert f"kept {models} model(s) as tables of the Spark catalog's `fbt`" in done.stdout
-    tables = {p.name for p in (project.root / "target" / "spark-warehouse" / "fbt.db").iterdir()}
-    assert {"training_samples", "feedback_log", "fbt_state__exported_samples"} <= tables
-    assert not [t for t in tables if "__fbt_" in t]
 
 
 def reviewed(project: Project, tmp_path: Path) -> tuple[str, Path]:

@@ -1,4 +1,4 @@
-"""The files in the real trainers (opt-in: `python -m pytest -m trainers`, after
+"""The files in the real trainers (opt-in: `python -m pytest -m trainers -n 0`, after
 `pip install -e '.[trainers]'`): a tiny model built from a config and a tokenizer trained on the
 spot (no hub), then TRL's SFT (prompt_completion; openai with assistant_only_loss), DPO and KTO for
 two steps each, and every dataset_info.json entry through LLaMA-Factory's own loader for its stage."""
