@@ -60,8 +60,9 @@ def duckdb_errors(where: str, error: type[EngineError] = ModelRunError,
 @contextmanager
 def system_errors(where: str) -> Iterator[None]:
     """What the system under DuckDB refused (a full disk, memory, a conflicting transaction, a
-    denied file, a failed write that invalidated the database), where no step said it, as one DatabaseError naming where; any other DuckDB error
-    there is fbt's own SQL failing, a bug, and stays a traceback."""
+    denied file, a failed write that invalidated the database), where no step said it, as one
+    DatabaseError naming where; any other DuckDB error there is fbt's own SQL failing, a bug, and
+    stays a traceback."""
     import duckdb
 
     try:

@@ -622,8 +622,9 @@ def read_shared_state(target: Target, name: str, tries: int = 3) -> pyarrow.Tabl
             if attempt == tries or not any(gone in f"{e} {e.__cause__}" for gone in GONE):
                 raise
             time.sleep(0.5)
-            with suppress(DatabaseError), spark_errors(read, DatabaseError):  # (gone for good: listed next)
-                spark.catalog.refreshTable(read)
+            if read:  # (gone for good: the next listing says)
+                with suppress(DatabaseError), spark_errors(read, DatabaseError):
+                    spark.catalog.refreshTable(read)
     return None
 
 

@@ -190,4 +190,5 @@ def test_ctrl_c_in_a_commit_on_spark_waits_for_its_moves(tmp_path):
                          timeout=300, check=False)
     assert run.stdout == "the moves went on\n", run.stderr[-3000:]
     assert run.returncode == 1  # (the InterruptError raised out of -c: a traceback, exit 1)
-    assert run.stderr.rstrip().endswith("InterruptError: interrupted (Ctrl-C); stopped and cleaned up, nothing changed")
+    assert run.stderr.rstrip().endswith("InterruptError: interrupted (Ctrl-C); stopped and cleaned up, "
+                                        "nothing changed")
