@@ -62,16 +62,16 @@ def build_connect(project: Project, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, encoding="utf-8", timeout=900, check=False)
 
 
-def build_both(tmp_path: Path, remote: str, log: str, *args: str, more: str = "") -> tuple[Project, Project]:
+def build_both(tmp_path: Path, remote: str, log: str, *args: str,
+               more: str = "") -> tuple[Project, Project, str]:
     """The project built on duckdb (here) and over Spark Connect (in a process of its own; more: the
-    target's other lines); the Connect build's stdout in the second's .said."""
+    target's other lines), and what the Connect build printed."""
     duck = copy_project(tmp_path / "duckdb")
     duck.invoke("build", "--feedback-file", str(tmp_path / log), *FORMATS, *args)
     spark = connect_project(tmp_path / "connect", remote, more)
     done = build_connect(spark, "--feedback-file", str(tmp_path / log), *FORMATS, *args)
     assert done.returncode == 0, done.stderr[-3000:]
-    spark.said = done.stdout
-    return duck, spark
+    return duck, spark, done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +116,11 @@ def test_edge_cases_build_the_same_over_a_local_connect_server_into_the_projects
     """(local[2]: the build's process starts the Connect server and is its client; the models and
     the state are kept as tables of the project's own catalog, target/spark-warehouse)"""
     write_logs(tmp_path, "edge.json", EDGE)
-    duck, spark = build_both(tmp_path, "local[2]", "logs/edge.json", more='schema = "fbt"\n')
+    duck, spark, said = build_both(tmp_path, "local[2]", "logs/edge.json", more='schema = "fbt"\n')
     assert_same(duck, spark)
     run_results = json.loads((spark.root / "target" / "run_results.json").read_text(encoding="utf-8"))
     models = len(run_results["models"])
-    assert f"kept {models} model(s) as tables of the Spark catalog's `fbt`" in spark.said
+    assert f"kept {models} model(s) as tables of the Spark catalog's `fbt`" in said
     tables = {p.name for p in (spark.root / "target" / "spark-warehouse" / "fbt.db").iterdir()}
     assert {"training_samples", "feedback_log", "fbt_state__exported_samples"} <= tables
     assert not [t for t in tables if "__fbt_" in t]
@@ -131,7 +131,7 @@ def test_a_generated_log_builds_the_same_over_spark_connect(tmp_path, server):
     subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "3000",
                     str(tmp_path / "logs" / "feedback.json"), "--seed", "17"],
                    check=True, capture_output=True)
-    duck, spark = build_both(tmp_path, server, "logs/feedback.json", "--var", "val_ratio=0.2")
+    duck, spark, _ = build_both(tmp_path, server, "logs/feedback.json", "--var", "val_ratio=0.2")
     assert_same(duck, spark)
     rejected = duck.query("SELECT count(*) FROM rejected_feedback")[0][0]
     assert rejected > 0, "the generated log has dirty records"
