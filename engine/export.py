@@ -196,14 +196,30 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
                 unwritten = {fmt: f"(position >= {sql_literal(first)} OR position IS NULL)"
                              for fmt, first in firsts.items()}
                 first = min((f for f in firsts.values() if f is not None), default=None)
-                rows = (f"(SELECT * FROM {name} WHERE position >= {sql_literal(first)} OR position IS NULL "
-                        f"OR {key} IS NULL)")
+                rows = quote_identifier(f"fbt_from_{model}")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {rows_from(name, key, first)}")
                 history = f"(SELECT * FROM {HISTORY} WHERE sample_id IN (SELECT {key}::VARCHAR FROM {rows}))"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
                     + held(f"* EXCLUDE ({', '.join(before.values())})", rows, history))
         counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
                              f"FROM {quote_identifier(table)}").fetchall()[0]
+        if rows != name:
+            con.execute(f"DROP TABLE {rows}")
     return Held(table, flags, [n - h for n, h in zip(in_split, counts, strict=True)], unwritten)
+
+
+def rows_from(model: str, key: str, first: int | None) -> str:
+    """The rows of a model from position first on, and any without a position or key, as a query
+    whose every part filters on one column: DuckDB then skips, by their zonemaps, the row groups
+    before first (a disjunction it checks row by row, every text read: 0.6 s of a 1M daily build).
+
+    >>> print(rows_from('"m"', '"k"', 7))
+    SELECT * FROM "m" WHERE position >= 7 UNION ALL SELECT * FROM "m" WHERE position IS NULL UNION ALL SELECT * FROM "m" WHERE position < 7 AND "k" IS NULL
+    """
+    after, before = ((f"position >= {sql_literal(first)}", f"position < {sql_literal(first)}")
+                     if first is not None else ("false", "position IS NOT NULL"))
+    return " UNION ALL ".join(f"SELECT * FROM {model} WHERE {where}"
+                              for where in (after, "position IS NULL", f"{before} AND {key} IS NULL"))
 
 
 def file_columns(items: list[Export], present: list[tuple[str, ...]], conditions: list[str],

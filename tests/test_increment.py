@@ -4,6 +4,7 @@ the days (a review, a var), and a failure or kill leaves the last build whole.""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -102,20 +103,26 @@ def test_the_history_is_the_state_files_whatever_wrote_it_last(tmp_path):
 
 
 def test_the_new_only_files_are_the_same_read_apart_or_not(tmp_path, monkeypatch):
-    """held_rows (few rows held: read apart) and the pass over every row write the same bytes."""
+    """held_rows (few rows held: read apart) and the pass over every row write the same bytes; the
+    base set's rows (no key, so in every --new-only file) too."""
     old = log_of(60)
-    pair = twins(tmp_path, old, "--new-only")
+    base = [{"instruction": "请介绍你自己", "input": "", "output": "臣妾甄嬛。"}, {"instruction": "好", "output": "是。"}]
+    (tmp_path / "base.json").write_text(json.dumps(base, ensure_ascii=False), encoding="utf-8")
+    with_base = ("--new-only", "--var", f"base_dataset={tmp_path / 'base.json'}")
+    pair = twins(tmp_path, old, *with_base)
     for p in pair:
         p.write_log(old + log_of(8, start=61))
-    apart = build(pair[0], "--feedback-file", str(pair[0].log), "--new-only")
+    apart = build(pair[0], "--feedback-file", str(pair[0].log), *with_base)
     monkeypatch.setattr(engine.export, "HELD_SHARE", -1.0)  # never read apart
-    whole = build(pair[1], "--feedback-file", str(pair[1].log), "--new-only")
+    whole = build(pair[1], "--feedback-file", str(pair[1].log), *with_base)
     said = [[same(p, line) for line in text.splitlines() if line.startswith("wrote")]
             for p, text in zip(pair, (apart, whole), strict=True)]
     assert said[0] == said[1] and "already_exported" in apart
     files = [sorted((same(p, path.name), same(p, path.read_bytes())) for path in p.out.iterdir())
              for p in pair]
     assert files[0] == files[1] and len(files[0]) >= 14  # two days' files
+    today = max(pair[0].out.glob("alpaca_format_samples_*.json"), key=lambda path: path.stat().st_mtime_ns)
+    assert [row["output"] for row in json.loads(today.read_text(encoding="utf-8"))][:2] == ["臣妾甄嬛。", "是。"]
     kept = [[(fmt, sample) for fmt, sample, _ in history(p)[1]] for p in pair]  # (the builds' ids differ)
     assert kept[0] == kept[1] and len(kept[0]) > 200  # the export history too
 
