@@ -13,7 +13,10 @@ database: its journal names the database and the build, and the transaction's co
 after the journal is written, is the commit point; a journal whose build the database does not
 hold is dropped, with the files it lists. A folder of shards that the build writes again is swapped
 whole with the staged one, where the system can (swap_folders): a reader that opens it finds the old
-shards or the new ones, never some of each."""
+shards or the new ones, never some of each. Last, the build's change to fbt's state file (this
+build's rows of the export history, and how much of each log it read: engine/state.py, StateChange)
+is applied to the file in place, in one transaction of the file's own; the file's version stamp
+says whether a stop came before or after it, so a roll-forward applies it once."""
 
 from __future__ import annotations
 
@@ -27,11 +30,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CommitError, LockError
+from .errors import CommitError, DatabaseError, LockError
 from .interrupts import uninterrupted
 from .lock import build_lock
 from .runner import has_table
 from .shards import Removal, is_shard_of, listing, only_shards, remove_stale
+from .state import StateChange, apply_state
 
 Move = tuple[Path, Path]
 ROOM = 1 << 20  # bytes the journal and the folders' entries may need, beyond the files copied
@@ -90,13 +94,14 @@ class InPlace:
 
 
 def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = None,
-           in_place: InPlace | None = None, swaps: list[Move] | None = None) -> None:
+           in_place: InPlace | None = None, swaps: list[Move] | None = None,
+           state: StateChange | None = None) -> None:
     """Write the journal (the commit point), then swap each folder of shards it lists with its
     staged one (swap_folders), remove what it lists as in the way, and make every move it lists.
     With a database changed in place, the journal names it and the build, and the commit point is
     its transaction's commit, right after the journal is written: a journal whose build the
     database does not hold is of a build that never committed, and roll_forward drops it with the
-    files it lists."""
+    files it lists. A change to fbt's state (state) is applied after the moves."""
     partial = journal.with_name(journal.name + ".tmp")
     document: dict[str, object] = {
         "moves": [[str(src), str(dst)] for src, dst in moves],
@@ -104,6 +109,8 @@ def commit(journal: Path, moves: list[Move], removals: list[Removal] | None = No
         "swaps": [[str(src), str(dst), src.stat().st_ino] for src, dst in swaps or []]}
     if in_place:
         document["in_place"] = {"database": str(in_place.database), "build": in_place.build}
+    if state:
+        document["state"] = state.document()
     try:
         with partial.open("w", encoding="utf-8") as f:
             json.dump(document, f, ensure_ascii=False)
@@ -140,8 +147,9 @@ def roll_forward(journal: Path, committed: bool = False) -> bool:
         removals = [(str(kind), Path(path)) for kind, path in document.get("removals", [])]
         swaps = [(Path(src), Path(dst), int(inode)) for src, dst, inode in document.get("swaps", [])]
         in_place = document.get("in_place")
+        state = StateChange.of(document["state"]) if document.get("state") else None
         if in_place and not committed and not holds_build(Path(in_place["database"]), str(in_place["build"])):
-            drop_uncommitted(journal, moves)
+            drop_uncommitted(journal, moves + ([(state.folder, state.state)] if state else []))  # (its staged rows)
             return True
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise CommitError(f"{journal}: the commit journal of a stopped build is damaged ({e}); delete "
@@ -165,6 +173,13 @@ def roll_forward(journal: Path, committed: bool = False) -> bool:
     for folder in {dst.parent for _, dst in moves} | {path.parent for _, path in removals} | \
             {dst.parent for _, dst, _ in swaps}:
         sync_folder(folder)
+    if state:
+        pause_point("state")
+        try:
+            apply_state(state)
+        except DatabaseError as e:
+            raise CommitError(f"{e}; it holds the export history, which the finished build's files are not "
+                              f"in yet: fix that and run any fbt command to complete the build") from e
     journal.unlink()
     return True
 

@@ -1,21 +1,29 @@
 """Data tests, dbt style: generic ones declared in a model's config(tests=...) and rendered by the
-test_* macros, singular ones as SQL files in models/tests/. Each is a query for failing rows."""
+test_* macros, singular ones as SQL files in models/tests/. Each is a query for failing rows.
+
+A test may read only the rows the build adds to a table (`new_rows(model)` in its SQL): a build that
+adds the log's new records' rows to the last build's table (engine/increment.py) then tests only
+those, where the last build's rows passed the same test (its SQL, as it reads the whole table, is
+the one recorded in the database as passed: record_passed); any other build reads every row."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import CompileError, DataTestError
 from .render import Relation, Rendered, Renderer, quote_identifier
-from .runner import duckdb_errors
+from .runner import duckdb_errors, has_table
+from .tail import SCHEMA
 from .vars import suggest
 
 if TYPE_CHECKING:
     import duckdb
 
 SAMPLE_ROWS = 5
+PASSED = f"{SCHEMA}.data_tests_passed"  # the tests the database's rows passed (record_passed)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,11 @@ class DataTest:
     name: str          # unique_training_samples_feedback_id
     where: str         # the file that declares it
     sql: str
+    new_rows: bool = False  # reads only the rows the build added (over_new_rows)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,28 @@ def collect_tests(renderer: Renderer, models: dict[str, Rendered]) -> list[DataT
         rendered = renderer.render(sql_file)
         tests.append(DataTest(sql_file.name, renderer.project.show(sql_file.path), rendered.sql))
     return tests
+
+
+def over_new_rows(whole: list[DataTest], in_part: list[DataTest], passed: dict[str, str]) -> list[DataTest]:
+    """Each test as it reads only the rows the build adds (in_part: rendered with them) where the
+    other rows passed it as it is (whole: its digest is the one recorded, passed); else whole."""
+    return [replace(part, new_rows=True) if part.sql != test.sql and passed.get(test.name) == test.digest else test
+            for test, part in zip(whole, in_part, strict=True)]
+
+
+def passed_tests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """test -> the digest of its SQL, for the tests the database's rows passed (record_passed)."""
+    if not has_table(con, SCHEMA, PASSED.split(".")[1]):
+        return {}
+    return dict(con.execute(f"SELECT test, sql_digest FROM {PASSED}").fetchall())
+
+
+def record_passed(con: duckdb.DuckDBPyConnection, whole: list[DataTest]) -> None:
+    """The tests (as they read every row) that every row of the database now passes: only those."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    con.execute(f"CREATE OR REPLACE TABLE {PASSED} (test VARCHAR, sql_digest VARCHAR)")
+    if whole:
+        con.executemany(f"INSERT INTO {PASSED} VALUES (?, ?)", [(t.name, t.digest) for t in whole])
 
 
 def run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> TestResult:

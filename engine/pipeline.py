@@ -25,7 +25,7 @@ from .clock import utc_stamp
 from .commit import InPlace, Move, commit, journal_path, pause_point, prepare_moves, roll_forward
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
-from .datatest import TestResult, collect_tests, require_passing, run_tests
+from .datatest import TestResult, collect_tests, over_new_rows, passed_tests, record_passed, require_passing, run_tests
 from .errors import (
     DatabaseError,
     EngineError,
@@ -65,7 +65,7 @@ from .runner import (
     system_errors,
 )
 from .shards import Removal, check_folder, in_the_way, place_files
-from .state import last_read, load_state, read_state, record_history, stage_state, state_path
+from .state import StateChange, change_folder, last_read, load_state, read_state, record_history, stage_state
 from .tail import (
     Hashing,
     Tail,
@@ -155,7 +155,7 @@ class Build:
     in_place: bool = False            # the last build's database is changed in place (engine/increment.py)
     keys: dict[str, str] = field(default_factory=dict)  # each incremental model's rows key
     appended: list[str] = field(default_factory=list)   # the models that take the new records' rows
-    state_staged: bool = False        # fbt's state is rewritten at the commit (stage_history)
+    state_change: StateChange | None = None  # made to fbt's state at the commit (stage_history)
     history_id: str = ""              # the build's stamp in the export history (record_exports)
     state_version: str = ""           # the state file's version the build writes (engine/state.py)
     not_in_place: str = ""            # why a build in place had to start again on a new one (NotInPlace)
@@ -403,11 +403,22 @@ def check_log_grew(b: Build) -> None:
 
 
 def run_data_tests(b: Build) -> None:
-    """The data tests of the models the files read (all, when no file is written); any failure stops."""
+    """The data tests of the models the files read (all, when no file is written); any failure stops.
+    In place, a test the last build's rows passed reads only the rows added (engine/datatest.py)."""
     if not b.test:
+        record_passed(b.con, [])
         return
     tested = {n: m for n, m in b.models.items() if n in b.read_by_files or not b.plan.files}
-    b.result.tests = require_passing(run_tests(b.con, collect_tests(b.renderer, tested), b.progress))
+    whole = tests = collect_tests(b.renderer, tested)
+    if b.in_place and b.tail:
+        b.renderer.adding.update({name: new_rows(name, b.tail.records_before) for name in b.appended
+                                  if not b.models[name].post_hooks})
+        try:
+            tests = over_new_rows(whole, collect_tests(b.renderer, tested), passed_tests(b.con))
+        finally:
+            b.renderer.adding.clear()
+    b.result.tests = require_passing(run_tests(b.con, tests, b.progress))
+    record_passed(b.con, whole)
     b.result.tests_left = len(collect_tests(b.renderer, b.models)) - len(b.result.tests)
 
 
@@ -468,16 +479,14 @@ def record_exports(b: Build) -> None:
 
 
 def stage_history(b: Build) -> None:
-    """The export history as the build leaves it, and what it read of the log, in a copy of fbt's
-    state for the commit to move into place."""
+    """This build's rows of the export history, and what it read of the log, staged for the commit
+    to apply to fbt's state in place (engine/state.py, apply_state)."""
     if not writes_history(b):
         return
     read = b.result.accounting.read if b.result.accounting else None
     reads = {log_name(b): read} if read is not None else {}
-    staged = stage_state(b.project, b.con if b.in_place else b.building, b.history_id, b.state_version,
-                         bool(b.project.vars.get("full_refresh")), reads, b.spark.state if b.spark else None)
-    b.moves.append((staged, state_path(b.project)))
-    b.state_staged = True
+    b.state_change = stage_state(b.project, b.con if b.in_place else b.building, b.history_id, b.state_version,
+                                 bool(b.project.vars.get("full_refresh")), reads, b.spark.state if b.spark else None)
 
 
 def writes_history(b: Build) -> bool:
@@ -527,7 +536,7 @@ def commit_build(b: Build) -> None:
     """The journal of every move written (the commit point), then the moves, the database last (in
     place, its transaction commits right after the journal: then the commit point, engine/commit.py)."""
     if not b.in_place:
-        commit(journal_path(b.database), b.moves, b.removals, swaps=b.swaps)
+        commit(journal_path(b.database), b.moves, b.removals, swaps=b.swaps, state=b.state_change)
         return
     run = uuid.uuid4().hex
     b.con.execute("CREATE SCHEMA IF NOT EXISTS fbt")
@@ -543,7 +552,8 @@ def commit_build(b: Build) -> None:
                     return  # committed after all
             raise  # nothing changed
 
-    commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database), b.swaps)
+    commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database), b.swaps,
+           b.state_change)
     con, b.con = b.con, None
     try:
         with uninterrupted(), duckdb_errors(b.project.show(b.database), DatabaseError):
@@ -562,7 +572,7 @@ def publish_tables(b: Build) -> None:
         return
     try:
         b.result.tables = b.spark.publish()
-        if b.state_staged:
+        if b.state_change:
             b.spark.publish_state(read_state(b.project))
     except EngineError as e:
         b.result.warnings.append(f"{e}; the files and {b.project.show(b.database)} are this build's, not "
@@ -590,9 +600,9 @@ def clean_up(b: Build, made_output_dir: bool) -> None:
         return
     remove_build_files(b.building)
     shutil.rmtree(spill_directory(b.database), ignore_errors=True)
-    updating = state_path(b.project).with_name(f".{state_path(b.project).name}.updating")
-    for leftover in (b.run_results, b.report, updating, *b.copies):
+    for leftover in (b.run_results, b.report, *b.copies):
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(change_folder(b.project), ignore_errors=True)
     discard_staging(b.staging)
     if made_output_dir and b.output_dir.is_dir() and not any(b.output_dir.iterdir()):
         b.output_dir.rmdir()
@@ -765,8 +775,8 @@ def write_run_results(project: Project, result: BuildResult, path: Path) -> None
         "models": [{"name": m.name, "rows": m.rows, "seconds": round(m.seconds, 3),
                     "materialized": m.materialized, "depends_on": m.depends_on, "role": m.role}
                    for m in result.models],
-        "tests": [{"name": t.test.name, "status": "pass" if t.passed else "fail",
-                   "failures": t.failures} for t in result.tests],
+        "tests": [{"name": t.test.name, "status": "pass" if t.passed else "fail", "failures": t.failures,
+                   "rows": "added" if t.test.new_rows else "all"} for t in result.tests],
         "accounting": result.accounting.as_dict() if result.accounting else None,
         "log_parse": result.parse or None,
         "steps": {name: round(seconds, 3) for name, seconds in result.steps.items()},

@@ -300,10 +300,12 @@ class Renderer:
                                f"{suggest(name, self.project.vars)} Declare it there with its default")
         return Literal(self.project.vars[name])
 
-    def is_incremental(self) -> bool:
-        """As dbt's: does the model rendered add rows to its table (the log's new records' rows:
-        engine/tail.py, engine/increment.py), where any other build makes it whole?"""
-        return self.current is not None and self.current.name in self.adding
+    def is_incremental(self, relation: Relation | None = None) -> bool:
+        """As dbt's: does the model rendered (or relation's, in a data test) add rows to its table
+        (the log's new records' rows: engine/tail.py, engine/increment.py), where any other build
+        makes it whole?"""
+        name = relation.name if relation is not None else self.current.name if self.current else None
+        return name in self.adding
 
     def new_rows(self, relation: Relation) -> str:
         """The rows a build adds to the table (relation: `this`), once they are in: in a build that

@@ -17,7 +17,9 @@ def summarize(result: BuildResult, show=str) -> list[str]:
              for m in result.models]
     if result.tests:
         passed = sum(t.passed for t in result.tests)
+        added = sum(t.test.new_rows for t in result.tests)
         lines.append(f"data tests: {passed} of {len(result.tests)} passed"
+                     + (f", {added} over the added rows only (the others passed them before)" if added else "")
                      + (f" ({result.tests_left} more, of models no file reads: python cli.py test)"
                         if result.tests_left else ""))
     parse = result.parse

@@ -19,8 +19,7 @@ from .lock import build_lock
 from .render import compile_models, quote_identifier
 from .roles import declared
 from .runner import connect_read_only, duckdb_errors, tables_of
-from .state import read_state, state_path, update_state
-from .vars import sql_literal
+from .state import attach_waiting, read_state, state_path, update_state
 
 if TYPE_CHECKING:
     import duckdb
@@ -77,7 +76,7 @@ def export_review(project: Project, output: Path | None = None) -> ReviewExport:
             undecided = ""
             state = state_path(project)
             if state.is_file():
-                con.execute(f"ATTACH {sql_literal(str(state))} AS fbt_state_file (READ_ONLY)")
+                attach_waiting(con, state, "fbt_state_file")
                 undecided = "ANTI JOIN fbt_state_file.review_decisions USING (feedback_id)"
             rows = con.execute(f"SELECT {', '.join(f'q.{c}' for c in SHOWN)} FROM {quote_identifier(queue)} "
                                f"AS q {undecided} ORDER BY q.source_file, q.position").fetchall()

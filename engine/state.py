@@ -14,8 +14,9 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import DatabaseError
 from .interrupts import uninterrupted
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from .project import Project
 
+T = TypeVar("T")
 SCHEMA = "state"
 # A state file from before the history was kept per format (exported_samples had feedback_id, no
 # format) does not say which formats wrote a sample: its history is taken as the original script's
@@ -149,13 +151,17 @@ def refresh_history(con: duckdb.DuckDBPyConnection, rows: str) -> None:
 def merge_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pyarrow.Table) -> None:
     """Another copy's rows of a state table (its name: the last part of table) merged into it: a
     key's newer row replaces the older one, a key it lacks is added."""
-    keys, at = KEYS[table.rsplit(".", 1)[-1]]
-    on = " AND ".join(f"t.{k} = n.{k}" for k in keys)
     with con.cursor() as cur:  # (the caller's connection may hold a result it has not read)
         cur.register("fbt_other_state", rows)
-        cur.execute(f"DELETE FROM {table} AS t USING fbt_other_state AS n WHERE {on} AND n.{at} > t.{at}")
-        cur.execute(f"INSERT INTO {table} BY NAME SELECT n.* FROM fbt_other_state AS n "
-                    f"ANTI JOIN {table} AS t ON {on}")
+        merge_from(cur, table, "fbt_other_state")
+
+
+def merge_from(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:
+    """merge_rows, of the rows of a table or query (rows: its SQL), in con's transaction."""
+    keys, at = KEYS[table.rsplit(".", 1)[-1]]
+    on = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+    con.execute(f"DELETE FROM {table} AS t USING {rows} AS n WHERE {on} AND n.{at} > t.{at}")
+    con.execute(f"INSERT INTO {table} BY NAME SELECT n.* FROM {rows} AS n ANTI JOIN {table} AS t ON {on}")
 
 
 def read_state(project: Project, names: Iterable[str] = TABLES) -> dict[str, pyarrow.Table]:
@@ -195,12 +201,9 @@ def update_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection],
         os.replace(updated, state_path(project))
 
 
-def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None],
-                  host: duckdb.DuckDBPyConnection | None = None, version: str | None = None) -> Path:
+def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
     """A copy of the state file with change applied, beside it, for the caller to move into place,
-    stamped with a new version (VERSION: version, when the caller stamps a copy so); opened in
-    host's DuckDB (a connection of its own there: a build's database changed in place is open
-    meanwhile, and one DuckDB keeps both within one memory_limit), else in a DuckDB of its own."""
+    stamped with a new version (VERSION), in a DuckDB of its own (with the build's memory_limit)."""
     import duckdb
 
     path = state_path(project)
@@ -212,25 +215,13 @@ def prepare_state(project: Project, change: Callable[[duckdb.DuckDBPyConnection]
     try:
         if path.is_file():
             shutil.copyfile(path, updating)
-        with duckdb_errors(project.show(path), DatabaseError):
-            if host is None:  # with the build's memory_limit: at 10M, the export history alone is 7M ids
-                con = configure(duckdb.connect(str(updating)), project.settings.get("duckdb", {}), updating)
-            else:
-                con = host.cursor()
-                home = con.execute("SELECT current_database()").fetchone()[0]
-                con.execute(f"ATTACH {sql_literal(str(updating))} AS fbt_state_new")
-                con.execute("USE fbt_state_new")
-            try:
-                upgrade_tables(con)
-                create_tables(con)
-                change(con)  # no transaction needed: a failure leaves the copy, which is discarded
-                stamp_version(con, version or uuid.uuid4().hex)
-                con.execute("CHECKPOINT fbt_state_new" if host else "CHECKPOINT")
-            finally:
-                if host is not None:
-                    con.execute(f"USE {quote_identifier(home)}")  # (host's DuckDB: its database back)
-                    con.execute("DETACH fbt_state_new")
-                con.close()
+        with duckdb_errors(project.show(path), DatabaseError), duckdb.connect(str(updating)) as con:
+            configure(con, project.settings.get("duckdb", {}), updating)
+            upgrade_tables(con)
+            create_tables(con)
+            change(con)  # no transaction needed: a failure leaves the copy, which is discarded
+            stamp_version(con, uuid.uuid4().hex)
+            con.execute("CHECKPOINT")
     except BaseException:
         updating.unlink(missing_ok=True)
         raise
@@ -273,42 +264,135 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
         stamp_version(con, version, SCHEMA)
 
 
+@dataclass(frozen=True)
+class StateChange:
+    """A build's change to the state file, staged for its commit (engine/commit.py) to apply in
+    place, in one DuckDB transaction, after the moves: the rows of the export history it stamped
+    (and, on a spark target, the catalog's copy of every table) as Parquet files in folder, the
+    records read from each log, whether the earlier history is forgotten (--full-refresh), and
+    the version the file is stamped with (a change already applied, before a stop, has it: it is
+    not applied twice)."""
+
+    state: Path
+    folder: Path
+    version: str
+    build_id: str
+    reads: dict[str, int]
+    forget_history: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)  # DuckDB's (memory_limit ...)
+
+    def document(self) -> dict[str, Any]:
+        return {"state": str(self.state), "folder": str(self.folder), "version": self.version,
+                "build_id": self.build_id, "reads": self.reads, "forget_history": self.forget_history, "settings": self.settings}
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> StateChange:
+        return cls(Path(document["state"]), Path(document["folder"]), str(document["version"]),
+                   str(document["build_id"]), {str(k): int(v) for k, v in document["reads"].items()}, bool(document["forget_history"]),
+                   dict(document["settings"]))
+
+
+def change_folder(project: Project) -> Path:
+    path = state_path(project)
+    return path.with_name(f".{path.name}.change")
+
+
 def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, build_id: str, version: str,
                 forget_history: bool, reads: dict[str, int],
-                other: dict[str, pyarrow.Table] | None = None) -> Path:
-    """The state with this build's rows of the export history (record_history) taken from the
-    build's sealed database, or from its connection when it is changed in place (its rows are that
-    transaction's), and the records read from each log, stamped with the database's version. A
-    copy, for the build's commit to move into place; with forget_history (--full-refresh) the
-    earlier history is dropped. other: another copy's tables (a Spark catalog's), merged in first
-    (the file is then stamped with a version of its own: the database does not hold those rows)."""
-    rows = f"SELECT * FROM {{}}{SCHEMA}.exported_samples WHERE build_id = {sql_literal(build_id)}"
+                other: dict[str, pyarrow.Table] | None = None) -> StateChange:
+    """This build's rows of the export history (record_history), from its sealed database or from
+    its connection when it is changed in place (its rows are that transaction's), and other
+    copy's tables (a Spark catalog's), written aside for the commit to apply (apply_state). The
+    file is then stamped with version, the database's; with other, with a version of its own
+    (the database does not hold those rows)."""
+    import duckdb
 
-    def change(con: duckdb.DuckDBPyConnection) -> None:
-        for name, other_rows in (other or {}).items():
-            merge_rows(con, name, other_rows)
-        con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, timezone('UTC', now()))",
-                        [(log, records, build_id) for log, records in reads.items()])
-        if isinstance(database, Path):
-            con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
-            built = rows.format("fbt_build.")
-        else:  # (this connection shares the build's DuckDB, not its transaction: streamed)
-            con.register("fbt_build_stream", database.sql(rows.format("")).to_arrow_reader())
-            con.execute("CREATE TEMP TABLE fbt_build_history AS SELECT * FROM fbt_build_stream")
-            built = "SELECT * FROM fbt_build_history"
-        try:
-            if forget_history:
+    folder = change_folder(project)
+    shutil.rmtree(folder, ignore_errors=True)  # (a build stopped before its commit)
+    folder.mkdir(parents=True)
+    rows = (f"SELECT * FROM {{}}{SCHEMA}.exported_samples WHERE build_id = {sql_literal(build_id)}")
+    history = sql_literal(str(folder / "exported_samples.parquet"))
+    try:
+        with duckdb_errors(project.show(state_path(project)), DatabaseError):
+            if isinstance(database, Path):
+                with duckdb.connect() as con:
+                    con.execute(f"ATTACH {sql_literal(str(database))} AS fbt_build (READ_ONLY)")
+                    con.execute(f"COPY ({rows.format('fbt_build.')}) TO {history} (FORMAT parquet)")
+            else:
+                database.execute(f"COPY ({rows.format('')}) TO {history} (FORMAT parquet)")
+            if other:
+                with duckdb.connect() as con:
+                    for name, table in other.items():
+                        con.register("fbt_other_state", table)
+                        con.execute(f"COPY fbt_other_state TO "
+                                    f"{sql_literal(str(folder / f'other_{name}.parquet'))} (FORMAT parquet)")
+                        con.unregister("fbt_other_state")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return StateChange(state_path(project), folder, uuid.uuid4().hex if other else version, build_id, reads,
+                       forget_history, project.settings.get("duckdb", {}))
+
+
+def apply_state(change: StateChange) -> None:
+    """A build's staged change made to the state file in place, in one transaction (a stop leaves
+    the file as it was, and the commit's journal applies the change again), unless the file
+    already has its version; then the staged rows removed. While another process holds the file
+    (a review export reading it), it waits a moment."""
+    path = change.state
+    with duckdb_errors(str(path), DatabaseError), open_waiting(path) as con:
+        configure(con, change.settings, path)
+        con.execute("BEGIN")
+        upgrade_tables(con)
+        create_tables(con)
+        if has_table(con, "main", VERSION) and read_version(con, VERSION) == change.version:
+            con.execute("ROLLBACK")  # (applied before a stop)
+        else:
+            for name in TABLES:
+                other = change.folder / f"other_{name}.parquet"
+                if other.is_file():
+                    merge_from(con, name, f"read_parquet({sql_literal(str(other))})")
+            con.executemany("INSERT OR REPLACE INTO log_reads VALUES (?, ?, ?, timezone('UTC', now()))",
+                            [(log, records, change.build_id) for log, records in change.reads.items()])
+            built = f"read_parquet({sql_literal(str(change.folder / 'exported_samples.parquet'))})"
+            if change.forget_history:
                 con.execute("DELETE FROM exported_samples")
             else:  # (a row this build stamped anew)
-                con.execute(f"DELETE FROM exported_samples AS t USING ({built}) AS b "
+                con.execute(f"DELETE FROM exported_samples AS t USING {built} AS b "
                             f"WHERE t.format = b.format AND t.sample_id = b.sample_id")
-            con.execute(f"INSERT INTO exported_samples BY NAME {built}")
-        finally:
-            if isinstance(database, Path):
-                con.execute("DETACH fbt_build")
+            con.execute(f"INSERT INTO exported_samples BY NAME SELECT * FROM {built}")
+            stamp_version(con, change.version)
+            con.execute("COMMIT")
+    shutil.rmtree(spill_directory(path), ignore_errors=True)
+    shutil.rmtree(change.folder, ignore_errors=True)
 
-    host = None if isinstance(database, Path) else database
-    return prepare_state(project, change, host, None if other else version)  # (merged: not the database's)
+
+def open_waiting(path: Path) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    return while_held(lambda: duckdb.connect(str(path)))
+
+
+def attach_waiting(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
+    """The state file attached read-only to con (waiting while a build's commit changes it)."""
+    while_held(lambda: con.execute(f"ATTACH {sql_literal(str(path))} AS {alias} (READ_ONLY)"))
+
+
+def while_held(attempt: Callable[[], T], seconds: float = 10.0) -> T:
+    """attempt() (an open of the state file), tried again for a few seconds while another process
+    holds the file (DuckDB's lock: a build's commit changes it in place, a reader reads it)."""
+    import time
+
+    import duckdb
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return attempt()
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def select_ids(written: list[tuple[str, str, str, str]], new_only: bool) -> str:

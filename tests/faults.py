@@ -20,7 +20,8 @@ POINTS = {
     "move-1": "new", "move-2": "new", "move-3": "new",   # the training files
     "move-4": "new",            # run_results.json
     "move-5": "new",            # report.html
-    "move-6": "new",            # the database, last
+    "move-6": "new",            # the database, last of the moves
+    "state": "new",             # then the build's change to fbt's state (its export history)
 }
 
 

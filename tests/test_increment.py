@@ -10,9 +10,9 @@ import sys
 
 import duckdb
 import pytest
-from conftest import copy_project
+from conftest import copy_project, record
 from faults import big_log, fbt, kill, leftovers, spawn, state, wait_stopped
-from test_tail import build, log_of, rebuild, same, twins
+from test_tail import BUILD, build, log_of, rebuild, same, twins
 
 import engine.export
 from engine.materialization import row_wise
@@ -121,7 +121,7 @@ def test_the_new_only_files_are_the_same_read_apart_or_not(tmp_path, monkeypatch
     files = [sorted((same(p, path.name), same(p, path.read_bytes())) for path in p.out.iterdir())
              for p in pair]
     assert files[0] == files[1] and len(files[0]) >= 14  # two days' files
-    today = max(pair[0].out.glob("alpaca_format_samples_*.json"), key=lambda path: path.stat().st_mtime_ns)
+    today = max(pair[0].out.glob("alpaca_format_samples_train_*.json"), key=lambda path: path.stat().st_mtime_ns)
     assert [row["output"] for row in json.loads(today.read_text(encoding="utf-8"))][:2] == ["臣妾甄嬛。", "是。"]
     kept = [[(fmt, sample) for fmt, sample, _ in history(p)[1]] for p in pair]  # (the builds' ids differ)
     assert kept[0] == kept[1] and len(kept[0]) > 200  # the export history too
@@ -154,7 +154,7 @@ def test_a_huge_new_record_starts_the_build_again_on_a_new_database(tmp_path):
 # Where an in-place build can be stopped, and what a kill there leaves (once settled): its
 # transaction commits right after the journal is written (engine/commit.py).
 POINTS = {"models-built": "old", "staged": "old", "journal-written": "old", "database-committed": "new",
-          "move-1": "new", "move-5": "new"}
+          "move-1": "new", "move-5": "new", "state": "new"}  # (state: the export history applied, last)
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +186,11 @@ def test_a_build_in_place_killed_anywhere_leaves_old_or_new(tmp_path, days, poin
         kill(stopped)
     assert fbt(p, "query", "select 1").returncode == 0  # settles a stopped commit
     assert state(p) == days[POINTS[point]]
+    copy, file = history(p)
+    assert copy == file
+    with duckdb.connect(str(p.root / "data" / "fbt_state.duckdb"), read_only=True) as con:
+        read = con.execute("select records from log_reads").fetchall()
+    assert read == [(len(days[{"old": "yesterday", "new": "today"}[POINTS[point]]]),)]
     rebuilt = fbt(p, "build")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert state(p) == days["new"]
@@ -212,3 +217,38 @@ def test_a_models_new_only_files_hold_its_new_rows(tmp_path, key, columns):
     assert new and sorted(row["output"] for row in p.read_jsonl(today.name)) == sorted(
         row[0] for row in p.query(f"select output from training_samples where feedback_id in "
                                   f"({', '.join(repr(k) for k in new)})"))
+
+
+def test_in_place_the_data_tests_read_the_added_rows_the_old_ones_passed(tmp_path):
+    """In place, a test the last build's rows passed reads only the rows added, and still stops the
+    build on one of them; a test changed since reads every row again, and fails on an old row."""
+    p = copy_project(tmp_path / "proj")
+    p.write(
+        "models/tests/no_secret_prompts.sql",
+        "select * from {{ new_rows(ref('training_samples')) }} where instruction like '%机密%'\n")
+    days = [log_of(40), log_of(46)]
+    p.write_log(days[0])
+    build(p)
+    p.write_log(days[1])
+    said = build(p)
+    assert "database: changed in place" in said and "over the added rows only" in said, said
+    tests = {t["name"]: t for t in json.loads((p.root / "target" / "run_results.json").read_text())["tests"]}
+    assert {name for name, t in tests.items() if t["rows"] == "added"} >= {
+        "not_null_training_samples_feedback_id", "unique_training_samples_feedback_id",
+        "accepted_values_training_samples_rating", "not_empty_training_samples_output", "no_secret_prompts"}
+    samples = p.query("select count(*) from training_samples")
+
+    # A new sample fails the singular test: the build stops, the database as it was.
+    p.write_log([*days[1], record(47, rating=5, user_input="机密文件在哪？")])
+    failed = p.invoke(*BUILD, ok=False)
+    assert failed.exit_code == 1 and "data test no_secret_prompts" in failed.output
+    assert "1 failing row(s)" in failed.output and p.query("select count(*) from training_samples") == samples
+
+    # The analyst narrows a test to 5 stars: every row is tested again; the old 4-star ones fail it.
+    model = p.root / "models" / "training_samples.sql"
+    model.write_text(model.read_text(encoding="utf-8").replace("[1, 2, 3, 4, 5]", "[5]"), encoding="utf-8")
+    p.write_log([*days[1], record(48, rating=5)])
+    failed = p.invoke(*BUILD, ok=False)
+    four_stars = p.query("select count(*) from training_samples where rating = 4")[0][0]
+    assert four_stars and "data test accepted_values_training_samples_rating" in failed.output
+    assert f"{four_stars} failing row(s)" in failed.output

@@ -29,9 +29,11 @@ def log_of(n: int, start: int = 1) -> list[dict]:
     return records
 
 
+BUILD = ("build", "--var", "val_ratio=0.3", "--format", "json", "jsonl", "alpaca", "dpo", "kto", "sharegpt", "openai")
+
+
 def build(p: Project, *args: str) -> str:
-    return p.invoke("build", "--var", "val_ratio=0.3", "--format", "json", "jsonl", "alpaca", "dpo",
-                    "kto", "sharegpt", "openai", *args).output
+    return p.invoke(*BUILD, *args).output
 
 
 def contents(p: Project) -> dict[str, object]:
