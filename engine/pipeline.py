@@ -25,7 +25,15 @@ from .clock import utc_stamp
 from .commit import InPlace, Move, commit, journal_path, pause_point, prepare_moves, roll_forward
 from .dataset_card import detect_languages, stage_dataset_card
 from .dataset_info import stage_dataset_info
-from .datatest import TestResult, collect_tests, over_new_rows, passed_tests, record_passed, require_passing, run_tests
+from .datatest import (
+    TestResult,
+    collect_tests,
+    over_new_rows,
+    passed_tests,
+    record_passed,
+    require_passing,
+    run_tests,
+)
 from .errors import (
     DatabaseError,
     EngineError,
