@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import pyarrow
-import pyarrow.compute
 
 from exporters.base import Layout, Sink
 
@@ -312,7 +311,7 @@ def write_pass(con: duckdb.DuckDBPyConnection, items: list[Export], present: lis
             for i, file in enumerate(files):
                 file.write_column(batch.column(i))
             for column, i in enumerate(flagged, start=len(files)):
-                left_out[i] += pyarrow.compute.sum(batch.column(column)).as_py() or 0
+                left_out[i] += batch.column(column).true_count  # (pyarrow.compute: 0.04 s to import)
             written += batch.num_rows
             if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
                 progress(f"  {written:,} rows written to {names}")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from .errors import DatabaseError
 from .graph import upstream
-from .materialization import any_node, row_wise, tables_read
+from .materialization import any_node, row_wise, tables_read, unsafe_functions
 from .render import quote_identifier
 from .runner import duckdb_errors, has_table
 from .state import SCHEMA
@@ -140,14 +140,14 @@ def appendable(con: duckdb.DuckDBPyConnection, models: dict[str, Rendered], kind
     """The incremental table models that may take the new records' rows (see above), in build order."""
     deps = {n: m.refs for n, m in models.items()}
     reading_log = {n for n in models if log_model in upstream(deps, [n])}
-    taking = {log_model}
+    taking, unsafe = {log_model}, unsafe_functions(con)
     for name in models:
         if not keys.get(name) or kinds[name] != "table" or keys[name] != last.get(name) \
                 or "position" not in columns(con, name):
             continue
         chain = [n for n in models if n in upstream(deps, [name]) and n in reading_log and n != log_model]
         if all((n == name or kinds[n] == "view" or n in taking)
-               and row_wise(con, models[n].sql, {r for r in models[n].refs if r in reading_log})
+               and row_wise(con, models[n].sql, {r for r in models[n].refs if r in reading_log}, unsafe)
                for n in chain):
             taking.add(name)
     return [n for n in models if n in taking and n != log_model]

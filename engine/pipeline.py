@@ -12,7 +12,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -549,23 +549,39 @@ def commit_build(b: Build) -> None:
     run = uuid.uuid4().hex
     b.con.execute("CREATE SCHEMA IF NOT EXISTS fbt")
     b.con.execute("CREATE OR REPLACE TABLE fbt.build AS SELECT ? AS build_id", [run])
+    con, checkpoints = b.con, ThreadPoolExecutor(max_workers=1, thread_name_prefix="fbt-checkpoint")
+    checkpoint: list[Future] = []  # DuckDB's checkpoint of the database, written while the commit moves
+    # the files and changes the state file (0.1-0.15 s of a 1M daily build)
 
     def commit_database() -> None:
         try:
             with duckdb_errors(b.project.show(b.database), DatabaseError):  # (the disk is full)
-                b.con.execute("COMMIT")
+                con.execute("COMMIT")
         except DatabaseError:
-            with b.con.cursor() as cur, suppress(Exception):  # (sees only what is committed)
+            with con.cursor() as cur, suppress(Exception):  # (sees only what is committed)
                 if cur.execute("SELECT count(*) FROM fbt.build WHERE build_id = ?", [run]).fetchone()[0]:
-                    return  # committed after all
+                    committed()  # after all
+                    return
             raise  # nothing changed
+        committed()
 
-    commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database), b.swaps,
-           b.state_change)
-    con, b.con = b.con, None
+    def committed() -> None:
+        b.con = None  # (the build's own, from now on)
+        checkpoint.append(checkpoints.submit(con.execute, "CHECKPOINT"))
+
+    try:
+        commit(journal_path(b.database), b.moves, b.removals, InPlace(b.database, run, commit_database), b.swaps,
+               b.state_change)
+    finally:
+        if checkpoint:
+            finish_checkpoint(b, con, checkpoint[0])
+        checkpoints.shutdown()
+
+
+def finish_checkpoint(b: Build, con: duckdb.DuckDBPyConnection, checkpoint: Future) -> None:
     try:
         with uninterrupted(), duckdb_errors(b.project.show(b.database), DatabaseError):
-            con.execute("CHECKPOINT")
+            checkpoint.result()
     except DatabaseError as e:  # committed: DuckDB checkpoints it when it next opens the database
         b.result.warnings.append(f"{e}; the build is committed, DuckDB finishes writing it the next time "
                                  f"the database is opened")
