@@ -283,13 +283,14 @@ class StateChange:
 
     def document(self) -> dict[str, Any]:
         return {"state": str(self.state), "folder": str(self.folder), "version": self.version,
-                "build_id": self.build_id, "reads": self.reads, "forget_history": self.forget_history, "settings": self.settings}
+                "build_id": self.build_id, "reads": self.reads, "forget_history": self.forget_history,
+                "settings": self.settings}
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> StateChange:
         return cls(Path(document["state"]), Path(document["folder"]), str(document["version"]),
-                   str(document["build_id"]), {str(k): int(v) for k, v in document["reads"].items()}, bool(document["forget_history"]),
-                   dict(document["settings"]))
+                   str(document["build_id"]), {str(k): int(v) for k, v in document["reads"].items()},
+                   bool(document["forget_history"]), dict(document["settings"]))
 
 
 def change_folder(project: Project) -> Path:
@@ -310,7 +311,7 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
     folder = change_folder(project)
     shutil.rmtree(folder, ignore_errors=True)  # (a build stopped before its commit)
     folder.mkdir(parents=True)
-    rows = (f"SELECT * FROM {{}}{SCHEMA}.exported_samples WHERE build_id = {sql_literal(build_id)}")
+    rows = f"SELECT * FROM {{}}{SCHEMA}.exported_samples WHERE build_id = {sql_literal(build_id)}"
     history = sql_literal(str(folder / "exported_samples.parquet"))
     try:
         with duckdb_errors(project.show(state_path(project)), DatabaseError):
