@@ -4,9 +4,10 @@ small DuckDB file of its own (setting `state`, default data/fbt_state.duckdb).
 The state is copied into the build's database (schema `state`, read by the models through the
 state() macro) before the models run (into a database changed in place, only what differs), and
 the build adds its export history there, so that the database holds the state as the build left
-it. The state file itself changes only under the build lock, by writing a copy and
-os.replace-ing it over the original: a crash leaves the old file whole. A build changes it only
-as part of its commit."""
+it. The state file itself changes only under the build lock, and all or nothing: a review import
+writes a copy and os.replaces it over the original (prepare_state); a build, as the last part of
+its commit, applies its staged change to the file in one DuckDB transaction (apply_state). A crash
+leaves the old file whole, or the build's commit journal applies the change again."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ TABLES = {
 
 
 # Which writing of the state file a copy of it is (a one-row table, in the file and in a build
-# database's copy): each change of the file stamps a new one (prepare_state), and a build that
+# database's copy): each change of the file stamps a new one (prepare_state, apply_state), and a build that
 # changes it stamps its database's copy the same. A database changed in place whose copy has the
 # file's stamp (and as many history rows) holds the file's export history: it is not compared again.
 VERSION = "fbt_version"
