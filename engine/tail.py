@@ -4,11 +4,12 @@ after the point where that build's log ended, and starts from the rows the last 
 The app rewrites its whole log at each rating, so the file is new each time; what tells that the
 earlier records are the same is their bytes. Each build records, in its database (table
 fbt.log_parse), where its log's records ended (the byte after the last one), a hash of every byte
-before that point (xxHash's XXH3, 128 bits: ~4x faster than BLAKE2 here, and any edit changes it),
-how many records it parsed, and a key of everything that made the rows (the SQL of the log model
-and the models it reads, DuckDB's version). The next build takes the last build's rows when the
-key is the same and its log starts with the same bytes, and reads only the rest, as a small JSON
-file of its own (its records numbered on from the last build's, its file named as the log);
+before that point (xxHash's XXH3, 128 bits: ~4x faster than BLAKE2 here, and any edit changes it;
+of 64 MiB blocks, hashed on both cores), how many records it parsed, and a key of everything that
+made the rows (the SQL of the log model and the models it reads, DuckDB's version). The next build
+takes the last build's rows when the key is the same and its log starts with the same bytes, and
+reads only the rest, as a small JSON file of its own (its records numbered on from the last
+build's, its file named as the log);
 otherwise it parses everything and says why. The log model declares that this is sound for it with
 config(incremental=true): each of its rows depends on its record alone (its post hooks settle
 what needs the whole log, on the table once the new rows are in; is_incremental() tells them so,
@@ -37,6 +38,8 @@ SCHEMA = "fbt"
 TABLE = f"{SCHEMA}.log_parse"
 PREVIOUS = "fbt_previous"  # the last build's database, attached read-only while its rows are copied
 CHUNK = 1 << 22
+BLOCK = 1 << 26  # the log's bytes are hashed in blocks of 64 MiB, on two threads (hash_prefix)
+HASHED_AS = f"xxh3-128/{BLOCK >> 20}MiB"  # how, as the first part of each hash fbt.log_parse keeps
 WHITE = b" \t\r\n"
 
 
@@ -112,22 +115,46 @@ def copy_range(f, out, n: int) -> None:
         n -= len(block)
 
 
-def hash_prefix(path: Path, *stops: int, halted: Event | None = None) -> list[str]:
-    """The hash of the bytes before each stop (in order), in one pass over the file (read into one
-    buffer: 1.16 GB in ~0.2 s); none once halted is set."""
+def hash_prefix(path: Path, *stops: int, halted: Event | None = None, threads: int = 2) -> list[str]:
+    """The hash of the bytes before each stop (HASHED_AS: XXH3-128 of the XXH3-128 digests of the
+    BLOCK-byte blocks before it, the last cut at the stop), the blocks read and hashed on threads
+    (reads and XXH3 release the GIL): 1.16 GB in ~0.1 s on two, ~0.19 s read whole on one. None
+    once halted is set. A file shorter than a stop (changed meanwhile) hashes what it has."""
     from xxhash import xxh3_128
 
-    h, at, digests = xxh3_128(), 0, []
+    ends = sorted(set(stops))
+    with path.open("rb", buffering=0) as f, ThreadPoolExecutor(max_workers=threads) as pool:
+        blocks = list(pool.map(lambda start: hash_block(f.fileno(), start, ends, halted),
+                               range(0, max(ends, default=0), BLOCK)))
+    if halted is not None and halted.is_set():
+        return []
+    digests = {}
+    for stop in ends:
+        parts = [whole for whole, _ in blocks[:stop // BLOCK]]  # (the blocks wholly before it)
+        if stop % BLOCK:
+            parts.append(blocks[stop // BLOCK][1][stop])
+        digests[stop] = f"{HASHED_AS}:{xxh3_128(b''.join(parts)).hexdigest()}"
+    return [digests[stop] for stop in stops]
+
+
+def hash_block(fd: int, start: int, stops: list[int], halted: Event | None) -> tuple[bytes, dict[int, bytes]]:
+    """The digest of the block of bytes from start, and the digests of its bytes before each of
+    stops inside it (the block ends at the last stop)."""
+    import os
+
+    from xxhash import xxh3_128
+
+    h, at, cuts = xxh3_128(), start, {}
+    end = min(start + BLOCK, stops[-1])
     buffer = memoryview(bytearray(CHUNK))
-    with path.open("rb", buffering=0) as f:
-        for stop in stops:
-            while at < stop and (n := f.readinto(buffer[:min(CHUNK, stop - at)])):
-                if halted is not None and halted.is_set():
-                    return []
-                h.update(buffer[:n])
-                at += n
-            digests.append(h.hexdigest())
-    return digests
+    for stop in [s for s in stops if start < s <= end] + ([end] if end not in stops else []):
+        while at < stop and (n := os.preadv(fd, [buffer[:min(CHUNK, stop - at)]], at)):
+            if halted is not None and halted.is_set():
+                return b"", {}
+            h.update(buffer[:n])
+            at += n
+        cuts[stop] = h.digest()
+    return h.digest(), cuts
 
 
 def rows_key(models: dict[str, Rendered], log_model: str, reading: list[str]) -> str:
@@ -239,6 +266,8 @@ def plan_tail(path: Path, before: Parse | None, key: str, aside: Path,
         if end is None or end < before.end:
             return None, "the log ends before where the last build's records ended"
         old, new = hash_prefix(path, before.end, end)
+    if not before.digest.startswith(f"{HASHED_AS}:"):
+        return None, "the last build hashed the log another way (an earlier fbt)"
     if old != before.digest:
         return None, "the records the last build read changed (edited, removed or written anew)"
     if not write_new_records(path, before.end, end, before.records == 0, aside):
@@ -256,8 +285,8 @@ def start_hash(path: Path) -> Future:
 
 
 def end_and_hash(path: Path) -> tuple[int | None, str | None]:
-    end = records_end(path)
-    return end, hash_prefix(path, end)[0] if end is not None else None
+    end = records_end(path)  # (one thread: the parse reads the log on the other core)
+    return end, hash_prefix(path, end, threads=1)[0] if end is not None else None
 
 
 def record_parse(con: duckdb.DuckDBPyConnection, log: str, end: int | None, digest: str | None,

@@ -196,3 +196,41 @@ def test_a_bad_new_record_is_said_of_the_log_itself(tmp_path):
         p.write_log(old + log_of(3, start=21) + [5])
     said = [same(p, p.invoke("build", "--feedback-file", str(p.log), ok=False).output) for p in pair]
     assert said[0] == said[1] and "record 24" in said[0] and "ROOT/data/user_feedback.json" in said[0]
+
+
+def test_the_log_is_hashed_in_blocks_and_an_edit_in_any_is_found(tmp_path, monkeypatch):
+    """hash_prefix hashes blocks of the log on two threads: the hash of the bytes before a point is
+    the same whatever else is hashed with it and on however many threads, and changes with any
+    byte before it. Small blocks here, so that the log's records end inside and across them."""
+    import engine.tail
+
+    monkeypatch.setattr(engine.tail, "BLOCK", 700)
+    monkeypatch.setattr(engine.tail, "CHUNK", 64)
+    log = tmp_path / "log.bin"
+    log.write_bytes(bytes(range(256)) * 12)
+    for stops in [(0,), (699,), (700,), (701, 3072), (1400, 2999), (5000,)]:
+        alone = [engine.tail.hash_prefix(log, stop, threads=1)[0] for stop in stops]
+        assert engine.tail.hash_prefix(log, *stops) == alone, stops
+    edited = tmp_path / "edited.bin"
+    for at in (0, 699, 700, 2500):
+        data = bytearray(log.read_bytes())
+        data[at] ^= 1
+        edited.write_bytes(bytes(data))
+        assert engine.tail.hash_prefix(edited, at) == engine.tail.hash_prefix(log, at)
+        assert engine.tail.hash_prefix(edited, at + 1, 3072) != engine.tail.hash_prefix(log, at + 1, 3072)
+    old = log_of(40)
+    pair = twins(tmp_path, old)
+    assert "parsed only the 6 new records" in rebuild(pair, old + log_of(6, start=41))
+    grown = old + log_of(6, start=41) + log_of(2, start=47)
+    assert "parsed all of it (the records the last build read changed" in rebuild(
+        pair, grown[:30] + [dict(grown[30], model_response="edited")] + grown[31:])
+
+
+def test_a_hash_of_an_earlier_fbt_parses_all_and_says_so(tmp_path):
+    old = log_of(20)
+    pair = twins(tmp_path, old)
+    import duckdb
+
+    with duckdb.connect(str(pair[0].db)) as con:  # (an earlier fbt hashed the log whole: no "how:")
+        con.execute("update fbt.log_parse set prefix_hash = split_part(prefix_hash, ':', 2)")
+    assert "log: parsed all of it (the last build hashed the log another way" in rebuild(pair, old + log_of(3, start=21))
