@@ -25,6 +25,7 @@ from .plan import HISTORY, Export
 from .render import quote_identifier
 from .runner import columns_of, duckdb_errors
 from .shards import ShardedSink, finish_file, text_buffers
+from .state import written_through
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -151,7 +152,9 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
     table, each row's history looked up once per format, where the pass would look it up for each
     file and range; else None.
     With a position column, in two steps: for each format the first position of a row it has not
-    written, from narrow columns (each row looked up once per format); then the rows from the
+    written, from narrow columns (each row looked up once per format; only the rows after those the
+    last build found written, when the model still holds them and the history is the same:
+    written_through); then the rows from the
     first of these on (the new records' rows are last: zonemaps skip the rest) and any without a
     position or key, looked up in the part of the history that holds their keys. A daily build
     then reads the texts of its new rows only, and its export history looks up only the rows from
@@ -187,23 +190,29 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
         rows, history, unwritten = name, HISTORY, {}
         if "position" in columns:
             key = quote_identifier(items[0].model.config["unique_key"])
-            firsts = dict(zip(before, con.execute(
-                f"SELECT {', '.join(f'min(position) FILTER (WHERE NOT {b})' for b in before.values())} FROM "
-                f"(SELECT position, {looked_up(HISTORY)} FROM {name} WHERE {key} IS NOT NULL)").fetchall()[0],
-                strict=True))
+            through = written_through(con, model, items[0].model.config["unique_key"], formats)
+            if through is not None:  # (every row with a key up to it was written: those after it may not be)
+                firsts = dict.fromkeys(before, through + 1)
+            else:
+                firsts = dict(zip(before, con.execute(
+                    f"SELECT {', '.join(f'min(position) FILTER (WHERE NOT {b})' for b in before.values())} FROM "
+                    f"(SELECT position, {looked_up(HISTORY)} FROM {name} WHERE {key} IS NOT NULL)").fetchall()[0],
+                    strict=True))
             if all(isinstance(first, int | None) for first in firsts.values()):  # (else: read whole)
                 unwritten = {fmt: f"(position >= {sql_literal(first)} OR position IS NULL)"
                              for fmt, first in firsts.items()}
                 first = min((f for f in firsts.values() if f is not None), default=None)
-                rows = quote_identifier(f"fbt_from_{model}")
+                rows, history = quote_identifier(f"fbt_from_{model}"), quote_identifier(f"fbt_history_{model}")
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {rows_from(name, key, first)}")
-                history = f"(SELECT * FROM {HISTORY} WHERE sample_id IN (SELECT {key}::VARCHAR FROM {rows}))"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {history} AS SELECT format, sample_id FROM {HISTORY} "
+                            f"WHERE sample_id IN (SELECT {key}::VARCHAR FROM {rows})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_identifier(table)} AS "
                     + held(f"* EXCLUDE ({', '.join(before.values())})", rows, history))
         counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {flag})' for flag in flags)} "
                              f"FROM {quote_identifier(table)}").fetchall()[0]
         if rows != name:
             con.execute(f"DROP TABLE {rows}")
+            con.execute(f"DROP TABLE {history}")
     return Held(table, flags, [n - h for n, h in zip(in_split, counts, strict=True)], unwritten)
 
 

@@ -494,7 +494,8 @@ def stage_history(b: Build) -> None:
     read = b.result.accounting.read if b.result.accounting else None
     reads = {log_name(b): read} if read is not None else {}
     b.state_change = stage_state(b.project, b.con if b.in_place else b.building, b.history_id, b.state_version,
-                                 bool(b.project.vars.get("full_refresh")), reads, b.spark.state if b.spark else None)
+                                 bool(b.project.vars.get("full_refresh")), reads, bool(b.project.vars.get("new_only")),
+                                 b.spark.state if b.spark else None)
 
 
 def writes_history(b: Build) -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .errors import DatabaseError
 from .interrupts import uninterrupted
 from .render import quote_identifier
-from .runner import configure, duckdb_errors, has_table, spill_directory
+from .runner import columns_of, configure, duckdb_errors, has_table, spill_directory
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -59,6 +59,9 @@ TABLES = {
 # changes it stamps its database's copy the same. A database changed in place whose copy has the
 # file's stamp (and as many history rows) holds the file's export history: it is not compared again.
 VERSION = "fbt_version"
+# In the build database: what the last build that wrote files found written, per model and format
+# (record_written), for the next build to trust as long as the rows and the history are the same.
+WRITTEN = "fbt.written_rows"
 
 # Each table's key and the time its rows were made (in UTC, so that machines in other time zones
 # agree): two copies of the state (the file's and a Spark catalog's, engine/spark.py) merge into one
@@ -263,6 +266,52 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
         con.execute(f"INSERT INTO {table} SELECT w.*, ?, timezone('UTC', now()) FROM ({ids}) AS w "
                     f"ANTI JOIN {table} USING (format, sample_id)", [build_id])
         stamp_version(con, version, SCHEMA)
+        record_written(con, written, version)
+
+
+def record_written(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str, str]],
+                   version: str) -> None:
+    """For each model a format wrote that has a position column: the last position, and how many
+    rows with a key it has up to there and a hash of their keys (every one of them now in the
+    format's history), with the history's version (WRITTEN). The next build trusts that these
+    rows were written while the model holds the same ones and the history is still that version
+    (written_through): its --new-only files look up only the rows after them."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {WRITTEN.split('.')[0]}")
+    con.execute(f"CREATE OR REPLACE TABLE {WRITTEN} (model VARCHAR, format VARCHAR, last_position BIGINT, "
+                f"rows BIGINT, key_hash HUGEINT, version VARCHAR)")
+    for model, key in sorted({(model, key) for _, model, key, _ in written}):
+        if "position" not in columns_of(con, model):
+            continue
+        last = con.execute(f"SELECT max(position) FROM {quote_identifier(model)}").fetchall()[0][0]
+        if not isinstance(last, int):  # (no rows, or positions that are not whole numbers)
+            continue
+        rows, key_hash = keys_through(con, model, key, last)
+        con.executemany(f"INSERT INTO {WRITTEN} VALUES (?, ?, ?, ?, ?, ?)",
+                        [(model, fmt, last, rows, key_hash, version)
+                         for fmt in sorted({f for f, m, _, _ in written if m == model})])
+
+
+def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str, formats: list[str]) -> int | None:
+    """The last position up to which every row of model with a key is in the history of each of
+    formats, as the last build that wrote them recorded it (record_written), when the model holds
+    the same rows up to there (as many, their keys of the same hash) and the database's copy of
+    the history is still of that version; else None."""
+    if not has_table(con, WRITTEN.split(".")[0], WRITTEN.split(".")[1]):
+        return None
+    marks = con.execute(f"SELECT DISTINCT last_position, rows, key_hash FROM {WRITTEN} WHERE model = ? AND "
+                        f"list_contains(?, format) AND version = (SELECT max(version) FROM {SCHEMA}.{VERSION}) "
+                        f"AND (SELECT count(DISTINCT format) FROM {WRITTEN} WHERE model = ? AND "
+                        f"list_contains(?, format)) = ?", [model, formats, model, formats, len(formats)]).fetchall()
+    if len(marks) != 1:
+        return None
+    last, rows, key_hash = marks[0]
+    return last if keys_through(con, model, key, last) == (rows, key_hash) else None
+
+
+def keys_through(con: duckdb.DuckDBPyConnection, model: str, key: str, last: int) -> tuple[int, int | None]:
+    """How many rows of model with a key have a position up to last, and the sum of their keys' hashes."""
+    return con.execute(f"SELECT count(*), sum(hash({quote_identifier(key)})) FROM {quote_identifier(model)} "
+                       f"WHERE position <= ? AND {quote_identifier(key)} IS NOT NULL", [last]).fetchall()[0]
 
 
 @dataclass(frozen=True)
@@ -281,17 +330,21 @@ class StateChange:
     reads: dict[str, int]
     forget_history: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # DuckDB's (memory_limit ...)
+    # Whether its rows may restamp rows the file holds (a build that wrote every row). A --new-only
+    # build's rows are new to the history: its copy of it was the file's (load_state, the lock held).
+    restamps: bool = True
 
     def document(self) -> dict[str, Any]:
         return {"state": str(self.state), "folder": str(self.folder), "version": self.version,
                 "build_id": self.build_id, "reads": self.reads, "forget_history": self.forget_history,
-                "settings": self.settings}
+                "settings": self.settings, "restamps": self.restamps}
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> StateChange:
         return cls(Path(document["state"]), Path(document["folder"]), str(document["version"]),
                    str(document["build_id"]), {str(k): int(v) for k, v in document["reads"].items()},
-                   bool(document["forget_history"]), dict(document["settings"]))
+                   bool(document["forget_history"]), dict(document["settings"]),
+                   bool(document.get("restamps", True)))
 
 
 def change_folder(project: Project) -> Path:
@@ -300,13 +353,13 @@ def change_folder(project: Project) -> Path:
 
 
 def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, build_id: str, version: str,
-                forget_history: bool, reads: dict[str, int],
+                forget_history: bool, reads: dict[str, int], new_only: bool = False,
                 other: dict[str, pyarrow.Table] | None = None) -> StateChange:
-    """This build's rows of the export history (record_history), from its sealed database or from
-    its connection when it is changed in place (its rows are that transaction's), and other
-    copy's tables (a Spark catalog's), written aside for the commit to apply (apply_state). The
-    file is then stamped with version, the database's; with other, with a version of its own
-    (the database does not hold those rows)."""
+    """This build's rows of the export history (record_history, with new_only as it was given),
+    from its sealed database or from its connection when it is changed in place (its rows are that
+    transaction's), and other copy's tables (a Spark catalog's), written aside for the commit to
+    apply (apply_state). The file is then stamped with version, the database's; with other, with a
+    version of its own (the database does not hold those rows)."""
     import duckdb
 
     folder = change_folder(project)
@@ -333,7 +386,7 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return StateChange(state_path(project), folder, uuid.uuid4().hex if other else version, build_id, reads,
-                       forget_history, project.settings.get("duckdb", {}))
+                       forget_history, project.settings.get("duckdb", {}), restamps=not new_only or bool(other))
 
 
 def apply_state(change: StateChange) -> None:
@@ -359,7 +412,7 @@ def apply_state(change: StateChange) -> None:
             built = f"read_parquet({sql_literal(str(change.folder / 'exported_samples.parquet'))})"
             if change.forget_history:
                 con.execute("DELETE FROM exported_samples")
-            else:  # (a row this build stamped anew)
+            elif change.restamps:  # (a row this build stamped anew; a join over the whole history)
                 con.execute(f"DELETE FROM exported_samples AS t USING {built} AS b "
                             f"WHERE t.format = b.format AND t.sample_id = b.sample_id")
             con.execute(f"INSERT INTO exported_samples BY NAME SELECT * FROM {built}")

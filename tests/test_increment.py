@@ -252,3 +252,44 @@ def test_in_place_the_data_tests_read_the_added_rows_the_old_ones_passed(tmp_pat
     four_stars = p.query("select count(*) from training_samples where rating = 4")[0][0]
     assert four_stars and "data test accepted_values_training_samples_rating" in failed.output
     assert f"{four_stars} failing row(s)" in failed.output
+
+
+def test_the_rows_the_last_build_wrote_are_trusted_only_while_they_are_the_same(tmp_path):
+    """A daily --new-only build looks up in the export history only the rows after those the last
+    build found written (engine/state.py, record_written), while the model still holds the same
+    rows before them. Here a lower min_rating lets in three old rows: today's file holds them."""
+    log = [record(i, rating=4 if i % 20 == 0 else 5) for i in range(1, 61)]
+    p = copy_project(tmp_path / "p")
+    p.write_log(log)
+    p.invoke("build", "--new-only", "--format", "jsonl", "--var", "min_rating=5")
+    first = set(p.out.iterdir())
+    p.write_log(log + [record(i) for i in range(61, 64)])
+    said = p.invoke("build", "--new-only", "--format", "jsonl").output  # (min_rating 4)
+    [today] = set(p.out.iterdir()) - first
+    assert sorted(row["output"] for row in p.read_jsonl(today.name)) == \
+        ["回答 20", "回答 40", "回答 60", "回答 61", "回答 62", "回答 63"]
+    assert "already_exported 57" in said
+    p.write_log(log + [record(i) for i in range(61, 66)])  # the next day: only the two new rows
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    [last] = set(p.out.iterdir()) - first - {today}
+    assert sorted(row["output"] for row in p.read_jsonl(last.name)) == ["回答 64", "回答 65"]
+    assert p.query("select model, format, rows from fbt.written_rows") == [("training_set", "jsonl", 65)]
+
+
+def test_the_rows_the_last_build_wrote_are_trusted_only_with_its_history(tmp_path):
+    """The same, when the state file's history is not the one the last build left (a backup put
+    back): the rows written since are written again."""
+    log = [record(i) for i in range(1, 61)]
+    p = copy_project(tmp_path / "p")
+    p.write_log(log)
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    state_file = p.root / "data" / "fbt_state.duckdb"
+    backup = state_file.read_bytes()
+    p.write_log(log + [record(i) for i in range(61, 64)])
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    state_file.write_bytes(backup)
+    first = set(p.out.iterdir())
+    p.write_log(log + [record(i) for i in range(61, 66)])
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    [today] = set(p.out.iterdir()) - first
+    assert sorted(row["output"] for row in p.read_jsonl(today.name)) == [f"回答 {i}" for i in range(61, 66)]
