@@ -152,13 +152,12 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
     table, each row's history looked up once per format, where the pass would look it up for each
     file and range; else None.
     With a position column, in two steps: for each format the first position of a row it has not
-    written, from narrow columns (each row looked up once per format; only the rows after those the
-    last build found written, when the model still holds them and the history is the same:
-    written_through); then the rows from the
-    first of these on (the new records' rows are last: zonemaps skip the rest) and any without a
-    position or key, looked up in the part of the history that holds their keys. A daily build
-    then reads the texts of its new rows only, and its export history looks up only the rows from
-    each format's first on (Held.unwritten)."""
+    written, from narrow columns (each row looked up once per format), or, when the last build's
+    record of the rows it found written still holds (written_through), the position after them;
+    then the rows from the first of these on (the new records' rows are last: zonemaps skip the
+    rest) and any without a position or key, looked up in the part of the history that holds
+    their keys. A daily build then reads the texts of its new rows only, and its export history
+    looks up only the rows from each format's first on (Held.unwritten)."""
     # (fetchall, not fetchone: DuckDB 2.0 keeps a result that fetchone left unfinished, and then
     # refuses the pass's con.sql())
     name = quote_identifier(model)

@@ -166,6 +166,7 @@ class Build:
     state_change: StateChange | None = None  # made to fbt's state at the commit (stage_history)
     history_id: str = ""              # the build's stamp in the export history (record_exports)
     state_version: str = ""           # the state file's version the build writes (engine/state.py)
+    restamps: bool = True             # its history rows may restamp the state file's (record_history)
     not_in_place: str = ""            # why a build in place had to start again on a new one (NotInPlace)
 
     @property
@@ -483,7 +484,8 @@ def record_exports(b: Build) -> None:
     written = [(e.format, e.model, b.models[e.model].config["unique_key"], e.unwritten)
                for e in b.result.exports if e.model in b.models and b.models[e.model].config.get("unique_key")]
     b.history_id, b.state_version = b.result.build_id or utc_stamp(), uuid.uuid4().hex
-    record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")), b.state_version)
+    b.restamps = record_history(b.con, written, b.history_id, bool(b.project.vars.get("new_only")),
+                                b.state_version)
 
 
 def stage_history(b: Build) -> None:
@@ -494,7 +496,7 @@ def stage_history(b: Build) -> None:
     read = b.result.accounting.read if b.result.accounting else None
     reads = {log_name(b): read} if read is not None else {}
     b.state_change = stage_state(b.project, b.con if b.in_place else b.building, b.history_id, b.state_version,
-                                 bool(b.project.vars.get("full_refresh")), reads, bool(b.project.vars.get("new_only")),
+                                 bool(b.project.vars.get("full_refresh")), reads, b.restamps,
                                  b.spark.state if b.spark else None)
 
 

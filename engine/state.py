@@ -61,7 +61,8 @@ TABLES = {
 VERSION = "fbt_version"
 # In the build database: what the last build that wrote files found written, per model and format
 # (record_written), for the next build to trust as long as the rows and the history are the same.
-WRITTEN = "fbt.written_rows"
+WRITTEN_SCHEMA, WRITTEN_TABLE = "fbt", "written_rows"
+WRITTEN = f"{WRITTEN_SCHEMA}.{WRITTEN_TABLE}"
 
 # Each table's key and the time its rows were made (in UTC, so that machines in other time zones
 # agree): two copies of the state (the file's and a Spark catalog's, engine/spark.py) merge into one
@@ -248,7 +249,7 @@ def last_read(con: duckdb.DuckDBPyConnection, log: str) -> tuple[int, str] | Non
 
 
 def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str, str]],
-                   build_id: str, new_only: bool, version: str) -> None:
+                   build_id: str, new_only: bool, version: str) -> bool:
     """This build's rows of the export history, in the build database's copy of the state (which
     then holds the history as the build leaves it): written holds (format, model, unique_key
     column, a condition that the rows the format had not written meet: ExportResult.unwritten),
@@ -256,10 +257,15 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
     format had written before). With new_only, only the rows new to the history are added, the
     rows the files left out keeping the build that wrote them (a daily build adds its few); else
     every row is stamped with this build. The copy is then of the state file's writing version
-    (stage_state stamps the file so)."""
+    (stage_state stamps the file so). Returns whether the rows stamped with build_id (those
+    stage_state stages) may restamp rows the state file holds: unless new_only, and no earlier
+    build had the same id (a build in the same second: the ids are times; the history is in
+    build order, so zonemaps make this look-up cheap)."""
     ids = select_ids(sorted(set(written)), new_only)
     table = f"{SCHEMA}.exported_samples"
     with duckdb_errors("the export history", DatabaseError):
+        restamps = not new_only or con.execute(f"SELECT count(*) > 0 FROM {table} WHERE build_id = ?",
+                                               [build_id]).fetchall()[0][0]
         if not new_only:
             con.execute(f"DELETE FROM {table} AS t USING ({ids}) AS w "
                         f"WHERE t.format = w.format AND t.sample_id = w.sample_id")
@@ -267,6 +273,7 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
                     f"ANTI JOIN {table} USING (format, sample_id)", [build_id])
         stamp_version(con, version, SCHEMA)
         record_written(con, written, version)
+    return restamps
 
 
 def record_written(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str, str]],
@@ -276,7 +283,7 @@ def record_written(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
     format's history), with the history's version (WRITTEN). The next build trusts that these
     rows were written while the model holds the same ones and the history is still that version
     (written_through): its --new-only files look up only the rows after them."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {WRITTEN.split('.')[0]}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {WRITTEN_SCHEMA}")
     con.execute(f"CREATE OR REPLACE TABLE {WRITTEN} (model VARCHAR, format VARCHAR, last_position BIGINT, "
                 f"rows BIGINT, key_hash HUGEINT, version VARCHAR)")
     for model, key in sorted({(model, key) for _, model, key, _ in written}):
@@ -296,7 +303,7 @@ def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str, format
     formats, as the last build that wrote them recorded it (record_written), when the model holds
     the same rows up to there (as many, their keys of the same hash) and the database's copy of
     the history is still of that version; else None."""
-    if not has_table(con, WRITTEN.split(".")[0], WRITTEN.split(".")[1]):
+    if not has_table(con, WRITTEN_SCHEMA, WRITTEN_TABLE) or not whole_positions(con, model):
         return None
     marks = con.execute(f"SELECT DISTINCT last_position, rows, key_hash FROM {WRITTEN} WHERE model = ? AND "
                         f"list_contains(?, format) AND version = (SELECT max(version) FROM {SCHEMA}.{VERSION}) "
@@ -306,6 +313,18 @@ def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str, format
         return None
     last, rows, key_hash = marks[0]
     return last if keys_through(con, model, key, last) == (rows, key_hash) else None
+
+
+def whole_positions(con: duckdb.DuckDBPyConnection, model: str) -> bool:
+    """Is the model's position column of a type of whole numbers (it may have changed since the
+    last build recorded the rows it wrote)?"""
+    found = con.execute(f"SELECT column_type FROM (DESCRIBE {quote_identifier(model)}) "
+                        f"WHERE column_name = 'position'").fetchall()
+    return bool(found) and found[0][0] in WHOLE_NUMBERS
+
+
+WHOLE_NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT"}
 
 
 def keys_through(con: duckdb.DuckDBPyConnection, model: str, key: str, last: int) -> tuple[int, int | None]:
@@ -330,8 +349,9 @@ class StateChange:
     reads: dict[str, int]
     forget_history: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # DuckDB's (memory_limit ...)
-    # Whether its rows may restamp rows the file holds (a build that wrote every row). A --new-only
-    # build's rows are new to the history: its copy of it was the file's (load_state, the lock held).
+    # Whether its rows may restamp rows the file holds (a build that wrote every row; a Spark
+    # catalog's rows). A --new-only build's rows are new to the history, its copy of which was the
+    # file's (load_state, the lock held), unless an earlier build had its id (record_history).
     restamps: bool = True
 
     def document(self) -> dict[str, Any]:
@@ -353,10 +373,10 @@ def change_folder(project: Project) -> Path:
 
 
 def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, build_id: str, version: str,
-                forget_history: bool, reads: dict[str, int], new_only: bool = False,
+                forget_history: bool, reads: dict[str, int], restamps: bool = True,
                 other: dict[str, pyarrow.Table] | None = None) -> StateChange:
-    """This build's rows of the export history (record_history, with new_only as it was given),
-    from its sealed database or from its connection when it is changed in place (its rows are that
+    """This build's rows of the export history (record_history, which says whether they restamp
+    rows of the file), from its sealed database or from its connection when it is changed in place (its rows are that
     transaction's), and other copy's tables (a Spark catalog's), written aside for the commit to
     apply (apply_state). The file is then stamped with version, the database's; with other, with a
     version of its own (the database does not hold those rows)."""
@@ -386,7 +406,7 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return StateChange(state_path(project), folder, uuid.uuid4().hex if other else version, build_id, reads,
-                       forget_history, project.settings.get("duckdb", {}), restamps=not new_only or bool(other))
+                       forget_history, project.settings.get("duckdb", {}), restamps=restamps or bool(other))
 
 
 def apply_state(change: StateChange) -> None:

@@ -18,11 +18,12 @@ and new_rows(this) reads those rows: engine/render.py)."""
 from __future__ import annotations
 
 import hashlib
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from .logcheck import Fingerprint, fingerprint
 from .render import quote_identifier
@@ -119,12 +120,15 @@ def hash_prefix(path: Path, *stops: int, halted: Event | None = None, threads: i
     """The hash of the bytes before each stop (HASHED_AS: XXH3-128 of the XXH3-128 digests of the
     BLOCK-byte blocks before it, the last cut at the stop), the blocks read and hashed on threads
     (reads and XXH3 release the GIL): 1.16 GB in ~0.1 s on two, ~0.19 s read whole on one. None
-    once halted is set. A file shorter than a stop (changed meanwhile) hashes what it has."""
+    once halted is set. A file shorter than a stop (changed meanwhile) hashes what it has. One
+    open file is read at the blocks' offsets (os.pread); where there is no pread (Windows), on one
+    thread."""
     from xxhash import xxh3_128
 
     ends = sorted(set(stops))
-    with path.open("rb", buffering=0) as f, ThreadPoolExecutor(max_workers=threads) as pool:
-        blocks = list(pool.map(lambda start: hash_block(f.fileno(), start, ends, halted),
+    with path.open("rb", buffering=0) as f, \
+            ThreadPoolExecutor(max_workers=threads if hasattr(os, "preadv") else 1) as pool:
+        blocks = list(pool.map(lambda start: hash_block(f, start, ends, halted),
                                range(0, max(ends, default=0), BLOCK)))
     if halted is not None and halted.is_set():
         return []
@@ -137,24 +141,31 @@ def hash_prefix(path: Path, *stops: int, halted: Event | None = None, threads: i
     return [digests[stop] for stop in stops]
 
 
-def hash_block(fd: int, start: int, stops: list[int], halted: Event | None) -> tuple[bytes, dict[int, bytes]]:
-    """The digest of the block of bytes from start, and the digests of its bytes before each of
+def hash_block(f: BinaryIO, start: int, stops: list[int], halted: Event | None) -> tuple[bytes, dict[int, bytes]]:
+    """The digest of the block of f's bytes from start, and the digests of its bytes before each of
     stops inside it (the block ends at the last stop)."""
-    import os
-
     from xxhash import xxh3_128
 
     h, at, cuts = xxh3_128(), start, {}
     end = min(start + BLOCK, stops[-1])
     buffer = memoryview(bytearray(CHUNK))
     for stop in [s for s in stops if start < s <= end] + ([end] if end not in stops else []):
-        while at < stop and (n := os.preadv(fd, [buffer[:min(CHUNK, stop - at)]], at)):
+        while at < stop and (n := read_at(f, buffer[:min(CHUNK, stop - at)], at)):
             if halted is not None and halted.is_set():
                 return b"", {}
             h.update(buffer[:n])
             at += n
         cuts[stop] = h.digest()
     return h.digest(), cuts
+
+
+def read_at(f: BinaryIO, buffer: memoryview, offset: int) -> int:
+    """Read into buffer from offset of f, without moving its position where the system can (pread:
+    then threads may share f); else after a seek (one thread)."""
+    if hasattr(os, "preadv"):
+        return os.preadv(f.fileno(), [buffer], offset)
+    f.seek(offset)
+    return f.readinto(buffer) or 0
 
 
 def rows_key(models: dict[str, Rendered], log_model: str, reading: list[str]) -> str:
@@ -241,7 +252,7 @@ def hash_logs(database: Path, logs: dict[str, Path], halted: Event) -> list[Hash
                 before = last_parse(con, database, name)
                 then = fingerprint(path)
                 end = records_end(path) if before else None
-                if before is None or end is None or end < before.end:
+                if before is None or end is None or end < before.end or not before.digest.startswith(HASHED_AS):
                     continue
                 digests = hash_prefix(path, before.end, end, halted=halted)
                 if digests and fingerprint(path) == then:
@@ -259,6 +270,8 @@ def plan_tail(path: Path, before: Parse | None, key: str, aside: Path,
         return None, "no earlier build of this log to start from"
     if before.key != key:
         return None, "the log's models (or DuckDB) changed since the last build"
+    if not before.digest.startswith(f"{HASHED_AS}:"):
+        return None, "the last build hashed the log another way (an earlier fbt)"
     if ahead and ahead.start == before.end:
         end, (old, new) = ahead.end, ahead.digests
     else:
@@ -266,8 +279,6 @@ def plan_tail(path: Path, before: Parse | None, key: str, aside: Path,
         if end is None or end < before.end:
             return None, "the log ends before where the last build's records ended"
         old, new = hash_prefix(path, before.end, end)
-    if not before.digest.startswith(f"{HASHED_AS}:"):
-        return None, "the last build hashed the log another way (an earlier fbt)"
     if old != before.digest:
         return None, "the records the last build read changed (edited, removed or written anew)"
     if not write_new_records(path, before.end, end, before.records == 0, aside):

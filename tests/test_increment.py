@@ -293,3 +293,21 @@ def test_the_rows_the_last_build_wrote_are_trusted_only_with_its_history(tmp_pat
     p.invoke("build", "--new-only", "--format", "jsonl")
     [today] = set(p.out.iterdir()) - first
     assert sorted(row["output"] for row in p.read_jsonl(today.name)) == [f"回答 {i}" for i in range(61, 66)]
+
+
+def test_a_new_only_build_with_an_earlier_builds_id_restamps_its_rows_once(tmp_path, monkeypatch):
+    """Build ids are times: a full build and a --new-only build in the same second share one. The
+    --new-only build's change to the state file then replaces the rows of that id, where it
+    otherwise only adds its own (engine/state.py, record_history)."""
+    import engine.pipeline
+    import engine.plan
+
+    monkeypatch.setattr(engine.pipeline, "utc_stamp", lambda now=None: "20250718T190102Z")
+    monkeypatch.setattr(engine.plan, "utc_stamp", lambda now=None: "20250718T190102Z")
+    p = copy_project(tmp_path / "p")
+    p.write_log(log_of(30))
+    p.invoke("build", "--format", "jsonl")
+    p.write_log(log_of(33))
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    copy, file = history(p)
+    assert copy == file and len(file) == len(set(file)) == p.query("select count(*) from training_set")[0][0]
