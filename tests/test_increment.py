@@ -311,3 +311,21 @@ def test_a_new_only_build_with_an_earlier_builds_id_restamps_its_rows_once(tmp_p
     p.invoke("build", "--new-only", "--format", "jsonl")
     copy, file = history(p)
     assert copy == file and len(file) == len(set(file)) == p.query("select count(*) from training_set")[0][0]
+
+
+def test_a_position_no_longer_a_whole_number_looks_up_every_row(tmp_path):
+    """The rows the last build recorded as written are trusted only while the model's position is
+    of whole numbers; a model whose position became text looks up every row, as before."""
+    p = copy_project(tmp_path / "p")
+    p.write_log(log_of(60))
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    first = set(p.out.iterdir())
+    model = p.root / "models" / "training_set.sql"
+    model.write_text(model.read_text(encoding="utf-8").replace("    ordinal, instruction",
+                                                               "    lpad(ordinal::VARCHAR, 6, '0'), instruction"),
+                     encoding="utf-8")
+    p.write_log(log_of(64))
+    p.invoke("build", "--new-only", "--format", "jsonl")
+    new = {row[0] for row in p.query("select output from training_samples where position > 60")}
+    [today] = set(p.out.iterdir()) - first
+    assert new and sorted(row["output"] for row in p.read_jsonl(today.name)) == sorted(new)
