@@ -166,9 +166,12 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
     formats = sorted({item.exporter.name for item in items})
     with duckdb_errors(model, ExportError):
         total, *in_split = con.execute(f"SELECT count(*), {splits} FROM {name}").fetchall()[0]
-        written = con.execute(f"SELECT if(count(*) = {len(formats)}, min(n), 0) FROM (SELECT count(*) AS n "
-                              f"FROM {HISTORY} WHERE list_contains({sql_literal(formats)}, format) "
-                              f"GROUP BY format)").fetchall()[0][0]
+        through, written = (written_through(con, model, items[0].model.config["unique_key"], formats)
+                            if "position" in columns else None) or (None, 0)  # (rows the last build wrote)
+        if written < total * (1 - HELD_SHARE):
+            written = con.execute(f"SELECT if(count(*) = {len(formats)}, min(n), 0) FROM (SELECT count(*) AS n "
+                                  f"FROM {HISTORY} WHERE list_contains({sql_literal(formats)}, format) "
+                                  f"GROUP BY format)").fetchall()[0][0]
         if written < total * (1 - HELD_SHARE):
             return None
         table = f"fbt_held_{model}"
@@ -189,7 +192,6 @@ def held_rows(con: duckdb.DuckDBPyConnection, model: str, items: list[Export],
         rows, history, unwritten = name, HISTORY, {}
         if "position" in columns:
             key = quote_identifier(items[0].model.config["unique_key"])
-            through = written_through(con, model, items[0].model.config["unique_key"], formats)
             if through is not None:  # (every row with a key up to it was written: those after it may not be)
                 firsts = dict.fromkeys(before, through + 1)
             else:

@@ -269,8 +269,13 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
         if not new_only:
             con.execute(f"DELETE FROM {table} AS t USING ({ids}) AS w "
                         f"WHERE t.format = w.format AND t.sample_id = w.sample_id")
-        con.execute(f"INSERT INTO {table} SELECT w.*, ?, timezone('UTC', now()) FROM ({ids}) AS w "
-                    f"ANTI JOIN {table} USING (format, sample_id)", [build_id])
+        # (the rows from each format's first unwritten on, held_rows found: few, so only the part
+        # of the history that holds their keys is joined, not its every row)
+        few = new_only and all(unwritten for *_, unwritten in written)
+        history = f"(SELECT format, sample_id FROM {table} WHERE sample_id IN (SELECT sample_id FROM w))" \
+            if few else table
+        con.execute(f"INSERT INTO {table} WITH w AS MATERIALIZED ({ids}) SELECT w.*, ?, timezone('UTC', now()) "
+                    f"FROM w ANTI JOIN {history} AS h USING (format, sample_id)", [build_id])
         stamp_version(con, version, SCHEMA)
         record_written(con, written, version)
     return restamps
@@ -298,11 +303,12 @@ def record_written(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
                          for fmt in sorted({f for f, m, _, _ in written if m == model})])
 
 
-def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str, formats: list[str]) -> int | None:
+def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str,
+                    formats: list[str]) -> tuple[int, int] | None:
     """The last position up to which every row of model with a key is in the history of each of
-    formats, as the last build that wrote them recorded it (record_written), when the model holds
-    the same rows up to there (as many, their keys of the same hash) and the database's copy of
-    the history is still of that version; else None."""
+    formats, and how many rows these are, as the last build that wrote them recorded it
+    (record_written), when the model holds the same rows up to there (as many, their keys of the
+    same hash) and the database's copy of the history is still of that version; else None."""
     if not has_table(con, WRITTEN_SCHEMA, WRITTEN_TABLE) or not whole_positions(con, model):
         return None
     marks = con.execute(f"SELECT DISTINCT last_position, rows, key_hash FROM {WRITTEN} WHERE model = ? AND "
@@ -312,7 +318,7 @@ def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str, format
     if len(marks) != 1:
         return None
     last, rows, key_hash = marks[0]
-    return last if keys_through(con, model, key, last) == (rows, key_hash) else None
+    return (last, rows) if keys_through(con, model, key, last) == (rows, key_hash) else None
 
 
 def whole_positions(con: duckdb.DuckDBPyConnection, model: str) -> bool:
