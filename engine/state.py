@@ -382,10 +382,10 @@ def stage_state(project: Project, database: Path | duckdb.DuckDBPyConnection, bu
                 forget_history: bool, reads: dict[str, int], restamps: bool = True,
                 other: dict[str, pyarrow.Table] | None = None) -> StateChange:
     """This build's rows of the export history (record_history, which says whether they restamp
-    rows of the file), from its sealed database or from its connection when it is changed in place (its rows are that
-    transaction's), and other copy's tables (a Spark catalog's), written aside for the commit to
-    apply (apply_state). The file is then stamped with version, the database's; with other, with a
-    version of its own (the database does not hold those rows)."""
+    rows of the file), from its sealed database or from its connection when it is changed in place
+    (its rows are that transaction's), and other copy's tables (a Spark catalog's), written aside
+    for the commit to apply (apply_state). The file is then stamped with version, the database's;
+    with other, with a version of its own (the database does not hold those rows)."""
     import duckdb
 
     folder = change_folder(project)

@@ -9,11 +9,10 @@ of 64 MiB blocks, hashed on both cores), how many records it parsed, and a key o
 made the rows (the SQL of the log model and the models it reads, DuckDB's version). The next build
 takes the last build's rows when the key is the same and its log starts with the same bytes, and
 reads only the rest, as a small JSON file of its own (its records numbered on from the last
-build's, its file named as the log);
-otherwise it parses everything and says why. The log model declares that this is sound for it with
-config(incremental=true): each of its rows depends on its record alone (its post hooks settle
-what needs the whole log, on the table once the new rows are in; is_incremental() tells them so,
-and new_rows(this) reads those rows: engine/render.py)."""
+build's, its file named as the log); otherwise it parses everything and says why. The log model
+declares that this is sound for it with config(incremental=true): each of its rows depends on its
+record alone (its post hooks settle what needs the whole log, on the table once the new rows are
+in; is_incremental() tells them so, and new_rows(this) reads those rows: engine/render.py)."""
 
 from __future__ import annotations
 
@@ -121,7 +120,7 @@ def hash_prefix(path: Path, *stops: int, halted: Event | None = None, threads: i
     BLOCK-byte blocks before it, the last cut at the stop), the blocks read and hashed on threads
     (reads and XXH3 release the GIL): 1.16 GB in ~0.1 s on two, ~0.19 s read whole on one. None
     once halted is set. A file shorter than a stop (changed meanwhile) hashes what it has. One
-    open file is read at the blocks' offsets (os.pread); where there is no pread (Windows), on one
+    open file is read at the blocks' offsets (os.preadv); where there is none (Windows), on one
     thread."""
     from xxhash import xxh3_128
 
