@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .errors import DatabaseError
 from .interrupts import uninterrupted
 from .render import quote_identifier
-from .runner import columns_of, configure, duckdb_errors, has_table, spill_directory
+from .runner import configure, duckdb_errors, has_table, spill_directory
 from .vars import sql_literal
 
 if TYPE_CHECKING:
@@ -283,19 +283,19 @@ def record_history(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, 
 
 def record_written(con: duckdb.DuckDBPyConnection, written: Iterable[tuple[str, str, str, str]],
                    version: str) -> None:
-    """For each model a format wrote that has a position column: the last position, and how many
-    rows with a key it has up to there and a hash of their keys (every one of them now in the
-    format's history), with the history's version (WRITTEN). The next build trusts that these
-    rows were written while the model holds the same ones and the history is still that version
-    (written_through): its --new-only files look up only the rows after them."""
+    """For each model a format wrote that has a position column of whole numbers: the last
+    position, and how many rows with a key it has up to there and a hash of their keys (every one
+    of them now in the format's history), with the history's version (WRITTEN). The next build
+    trusts that these rows were written while the model holds the same ones and the history is
+    still that version (written_through): its --new-only files look up only the rows after them."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {WRITTEN_SCHEMA}")
     con.execute(f"CREATE OR REPLACE TABLE {WRITTEN} (model VARCHAR, format VARCHAR, last_position BIGINT, "
                 f"rows BIGINT, key_hash HUGEINT, version VARCHAR)")
     for model, key in sorted({(model, key) for _, model, key, _ in written}):
-        if "position" not in columns_of(con, model):
+        if not whole_positions(con, model):
             continue
         last = con.execute(f"SELECT max(position) FROM {quote_identifier(model)}").fetchall()[0][0]
-        if not isinstance(last, int):  # (no rows, or positions that are not whole numbers)
+        if last is None:  # (no rows)
             continue
         rows, key_hash = keys_through(con, model, key, last)
         con.executemany(f"INSERT INTO {WRITTEN} VALUES (?, ?, ?, ?, ?, ?)",
@@ -322,8 +322,8 @@ def written_through(con: duckdb.DuckDBPyConnection, model: str, key: str,
 
 
 def whole_positions(con: duckdb.DuckDBPyConnection, model: str) -> bool:
-    """Is the model's position column of a type of whole numbers (it may have changed since the
-    last build recorded the rows it wrote)?"""
+    """Is the model's position column of a type of whole numbers (the only positions the rows
+    written are recorded by; a model's may change type between builds)?"""
     found = con.execute(f"SELECT column_type FROM (DESCRIBE {quote_identifier(model)}) "
                         f"WHERE column_name = 'position'").fetchall()
     return bool(found) and found[0][0] in WHOLE_NUMBERS

@@ -40,6 +40,7 @@ PREVIOUS = "fbt_previous"  # the last build's database, attached read-only while
 CHUNK = 1 << 22
 BLOCK = 1 << 26  # the log's bytes are hashed in blocks of 64 MiB, on two threads (hash_prefix)
 HASHED_AS = f"xxh3-128/{BLOCK >> 20}MiB"  # how, as the first part of each hash fbt.log_parse keeps
+PREAD = hasattr(os, "preadv")  # (threads may share one open file; not on Windows)
 WHITE = b" \t\r\n"
 
 
@@ -52,6 +53,11 @@ class Parse:
     digest: str
     records: int
     key: str
+
+    @property
+    def hashed_alike(self) -> bool:
+        """Was the log hashed as this fbt hashes it (HASHED_AS)?"""
+        return self.digest.startswith(f"{HASHED_AS}:")
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def hash_prefix(path: Path, *stops: int, halted: Event | None = None, threads: i
 
     ends = sorted(set(stops))
     with path.open("rb", buffering=0) as f, \
-            ThreadPoolExecutor(max_workers=threads if hasattr(os, "preadv") else 1) as pool:
+            ThreadPoolExecutor(max_workers=threads if PREAD else 1) as pool:
         blocks = list(pool.map(lambda start: hash_block(f, start, ends, halted),
                                range(0, max(ends, default=0), BLOCK)))
     if halted is not None and halted.is_set():
@@ -161,7 +167,7 @@ def hash_block(f: BinaryIO, start: int, stops: list[int], halted: Event | None) 
 def read_at(f: BinaryIO, buffer: memoryview, offset: int) -> int:
     """Read into buffer from offset of f, without moving its position where the system can (pread:
     then threads may share f); else after a seek (one thread)."""
-    if hasattr(os, "preadv"):
+    if PREAD:
         return os.preadv(f.fileno(), [buffer], offset)
     f.seek(offset)
     return f.readinto(buffer) or 0
@@ -251,7 +257,7 @@ def hash_logs(database: Path, logs: dict[str, Path], halted: Event) -> list[Hash
                 before = last_parse(con, database, name)
                 then = fingerprint(path)
                 end = records_end(path) if before else None
-                if before is None or end is None or end < before.end or not before.digest.startswith(HASHED_AS):
+                if before is None or end is None or end < before.end or not before.hashed_alike:
                     continue
                 digests = hash_prefix(path, before.end, end, halted=halted)
                 if digests and fingerprint(path) == then:
@@ -269,7 +275,7 @@ def plan_tail(path: Path, before: Parse | None, key: str, aside: Path,
         return None, "no earlier build of this log to start from"
     if before.key != key:
         return None, "the log's models (or DuckDB) changed since the last build"
-    if not before.digest.startswith(f"{HASHED_AS}:"):
+    if not before.hashed_alike:
         return None, "the last build hashed the log another way (an earlier fbt)"
     if ahead and ahead.start == before.end:
         end, (old, new) = ahead.end, ahead.digests
